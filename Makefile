@@ -1,0 +1,58 @@
+# aku: the Altibase Kubernetes Utility.
+# `make test` and `make demo` install what they need (Debian packages, tools) by themselves.
+
+GO        ?= go
+BIN       := bin
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+PKG       := github.com/aku-k8s/aku
+LDFLAGS   := -X $(PKG)/cmd/internal/cli.version=$(VERSION) -X $(PKG)/cmd/internal/cli.commit=$(COMMIT)
+DEBS      := unixodbc-dev odbc-postgresql
+STATICCHECK_VERSION := v0.8.2
+TOOLS     := $(CURDIR)/$(BIN)/tools
+
+.PHONY: all build test lint fmt deps bench demo fuzz clean
+
+all: build
+
+## deps: install the Debian packages the build and tests need (cgo ODBC headers, psqlODBC), idempotently.
+deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## build: the shipped binaries and the simulator into bin/.
+build: deps
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+
+## test: every test (unit, simulator, ODBC integration).
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+## bench: speed and memory goals, measured.
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+
+## fuzz: run the aku.conf parser fuzzer for FUZZTIME (default 2m).
+FUZZTIME ?= 2m
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./lifecycle/config/
+
+$(TOOLS)/staticcheck:
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+## lint: go vet plus staticcheck (installed into bin/tools).
+lint: deps $(TOOLS)/staticcheck
+	$(GO) vet ./...
+	$(TOOLS)/staticcheck ./...
+
+## fmt: gofmt the tree.
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf $(BIN)

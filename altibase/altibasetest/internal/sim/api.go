@@ -1,0 +1,94 @@
+// Package sim is the Altibase simulator's engine: one Node is one Altibase
+// server (catalog, tables, change log, replication objects, senders and
+// receivers over real TCP, properties, sessions). It knows nothing of the
+// PostgreSQL wire protocol; package altibasetest puts it on the network.
+//
+// This file is the contract between the engine and the wire layer. Keep the
+// exported names and meanings stable; add, do not change.
+package sim
+
+import (
+	"time"
+
+	"github.com/aku-k8s/aku/altibase"
+)
+
+// Options configure a Node.
+type Options struct {
+	// Name labels the node in logs (for example "pod-1").
+	Name string
+	// DataDir makes the node durable (an embedded store inside it). Empty
+	// means in memory: Close loses everything.
+	DataDir string
+	// ReplicationAddr is the listen address of the replication port
+	// ("127.0.1.2:20301"; ":0" picks a free port). Required.
+	ReplicationAddr string
+	// SysPassword is SYS's password ("manager" if empty).
+	SysPassword string
+	// Properties are initial server properties (ADMIN_MODE, REMOTE_SYSDBA_ENABLE,
+	// REPLICATION_ALLOW_DUPLICATE_HOSTS, QUERY_TIMEOUT, ...); unset ones take
+	// Altibase's defaults.
+	Properties map[string]int64
+	// Profile is the latency model (zero value: fast, for tests).
+	Profile Profile
+	// Now is the server clock (time.Now if nil).
+	Now func() time.Time
+}
+
+// Profile is the latency model. The zero value makes everything fast.
+// Realistic() applies the figures measured on a real server (altibase.md section 8).
+type Profile struct {
+	// TickAligned makes START and STOP return on the next whole-second tick
+	// of the server clock (0-1 s), as a real server does.
+	TickAligned bool
+	// SyncRowsPerSecond bounds SYNC throughput (0: unbounded).
+	SyncRowsPerSecond int
+	// StatementDelay is added to every statement (0: none).
+	StatementDelay time.Duration
+}
+
+// Realistic is the measured latency profile.
+func Realistic() Profile { return Profile{TickAligned: true, SyncRowsPerSecond: 40000} }
+
+// Login describes a connection attempt.
+type Login struct {
+	User     string
+	Password string
+	SYSDBA   bool // PRIVILEGE=SYSDBA
+	Remote   bool // client address is not loopback (REMOTE_SYSDBA_ENABLE applies)
+}
+
+// Column describes one result column.
+type Column struct {
+	Name string
+	Type ColumnType
+}
+
+// ColumnType is the SQL type of a result column.
+type ColumnType int
+
+const (
+	TypeInteger ColumnType = iota // int32
+	TypeBigint                    // int64
+	TypeVarchar                   // string
+	TypeChar                      // string
+	TypeDate                      // time.Time
+)
+
+// Result is what a statement returns. Rows hold int32, int64, string,
+// time.Time or nil per column. Tag is the command tag ("SELECT 3", "ALTER").
+type Result struct {
+	Columns []Column
+	Rows    [][]any
+	Tag     string
+}
+
+// Error is an Altibase error: a native code, the SQLSTATE Altibase's ODBC
+// driver would report, and the message text without the "ERR-xxxxx" prefix.
+type Error struct {
+	Code     altibase.Code
+	SQLState string
+	Message  string
+}
+
+func (e *Error) Error() string { return altibase.ServerMessage(e.Code, e.Message) }
