@@ -1,0 +1,144 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is a validated aku.conf. Every field holds its final value: the
+// file's, an environment override's or the default. Durations keep the unit
+// of the manual's property in their doc comment.
+type Config struct {
+	// File is the name the configuration was read from (for messages).
+	File string
+
+	// Kubernetes settings.
+	STSName     string // AKU_STS_NAME, a DNS-1123 label (<= 63 bytes)
+	SVCName     string // AKU_SVC_NAME, a DNS-1035 label (<= 63 bytes)
+	ServerCount int    // AKU_SERVER_COUNT, 1..6
+
+	// Common properties.
+	SysPassword       string        // AKU_SYS_PASSWORD; see PasswordSource
+	PasswordSource    Source        // where SysPassword came from
+	PortNo            int           // AKU_PORT_NO, 1024..65535
+	ReplicationPortNo int           // AKU_REPLICATION_PORT_NO, 1024..65535
+	QueryTimeout      time.Duration // AKU_QUERY_TIMEOUT, in seconds in the file
+	QueryRetryCount   int           // AKU_QUERY_RETRY_COUNT, 0 = no retry
+	QueryRetryDelay   time.Duration // AKU_QUERY_RETRY_DELAY_MSEC, in milliseconds in the file
+
+	// aku start/end properties.
+	AddressCheckCount     int           // AKU_ADDRESS_CHECK_COUNT
+	FlushAtStart          bool          // AKU_FLUSH_AT_START, 0/1
+	FlushTimeoutAtStart   time.Duration // AKU_FLUSH_TIMEOUT_AT_START, seconds; 0 = FLUSH ALL without WAIT
+	DelayStartComplete    time.Duration // AKU_DELAY_START_COMPLETE_TIME, seconds
+	FlushAtEnd            bool          // AKU_FLUSH_AT_END, 0/1
+	ReplicationResetAtEnd ResetMode     // AKU_REPLICATION_RESET_AT_END
+
+	// Groups are the REPLICATIONS groups, in file order (at least one).
+	Groups []Group
+
+	// Extensions (not in the original aku).
+	HostFormat   string        // AKU_HOST_FORMAT, placeholders {sts} {svc} {ordinal}
+	MarkerFile   string        // AKU_MARKER_FILE
+	ODBCDriver   string        // AKU_ODBC_DRIVER, $ALTIBASE_HOME expanded
+	ODBCDialect  Dialect       // AKU_ODBC_DIALECT
+	LoginTimeout time.Duration // AKU_LOGIN_TIMEOUT, seconds, 1..3600
+	NLSUse       string        // AKU_NLS_USE
+
+	// Sources records where every scalar property's value came from, by
+	// property name.
+	Sources map[string]Source
+}
+
+// User is the database user aku connects as. The original aku always uses
+// SYS (replication DDL is reserved to SYS).
+const User = "SYS"
+
+// Group is one REPLICATIONS group: one replication object per pair of pods,
+// named Prefix_ij, carrying Targets.
+type Group struct {
+	Prefix       string   // REPLICATION_NAME_PREFIX, an identifier of <= 37 bytes, upper case
+	SyncParallel int      // SYNC_PARALLEL_COUNT, 1..100 (default 1)
+	Targets      []Target // at least one
+	Line         int      // line of the group's opening parenthesis
+}
+
+// Target is one replicated table or partition. Names are unquoted Altibase
+// identifiers stored in upper case, the form Altibase itself stores.
+type Target struct {
+	User, Table string
+	Partition   string // empty for a whole table
+	Line        int    // line the target was written on
+}
+
+// String renders the target as written in aku.conf: USER.TABLE or
+// USER.TABLE PARTITION P.
+func (t Target) String() string {
+	s := t.User + "." + t.Table
+	if t.Partition != "" {
+		s += " PARTITION " + t.Partition
+	}
+	return s
+}
+
+// ResetMode is AKU_REPLICATION_RESET_AT_END. It is an enum rather than a
+// bool so that further modes (a later "auto") slot in: see parseResetMode.
+type ResetMode int
+
+const (
+	ResetNever  ResetMode = 0 // "0": keep replication information at end
+	ResetAlways ResetMode = 1 // "1": RESET the replications at end (default)
+)
+
+func (m ResetMode) String() string { return strconv.Itoa(int(m)) }
+
+// Dialect is AKU_ODBC_DIALECT: which server the ODBC client talks to.
+type Dialect string
+
+const (
+	DialectAltibase  Dialect = "altibase"  // a real Altibase server (default)
+	DialectSimulator Dialect = "simulator" // aku's Altibase simulator
+)
+
+// SourceKind says where a property's value came from.
+type SourceKind int
+
+const (
+	FromDefault SourceKind = iota
+	FromFile
+	FromEnv
+	FromSecretFile // AKU_SYS_PASSWORD_FILE
+)
+
+// Source locates a property's value: its kind plus the file and line (for
+// FromFile), the variable (FromEnv) or the secret file (FromSecretFile).
+type Source struct {
+	Kind SourceKind
+	Name string // file name, environment variable or secret file path
+	Line int
+}
+
+func (s Source) String() string {
+	switch s.Kind {
+	case FromFile:
+		return s.Name + ":" + strconv.Itoa(s.Line)
+	case FromEnv:
+		return "$" + s.Name
+	case FromSecretFile:
+		return "secret file " + s.Name
+	default:
+		return "default"
+	}
+}
+
+// Host is the host name aku uses for the pod with the given ordinal:
+// AKU_HOST_FORMAT with {sts}, {svc} and {ordinal} replaced (by default
+// "<AKU_STS_NAME>-<n>.<AKU_SVC_NAME>", as the original).
+func (c *Config) Host(ordinal int) string {
+	return renderHost(c.HostFormat, c.STSName, c.SVCName, ordinal)
+}
+
+func renderHost(format, sts, svc string, ordinal int) string {
+	return strings.NewReplacer("{sts}", sts, "{svc}", svc, "{ordinal}", strconv.Itoa(ordinal)).Replace(format)
+}

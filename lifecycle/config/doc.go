@@ -1,0 +1,12 @@
+// Package config reads, validates and describes aku.conf, aku's
+// configuration file, and derives the names aku gives its replication
+// objects.
+//
+// Parse and Load turn the file into a fully validated *Config or into an
+// error that names the file, the line and the property; a Config is never
+// returned half-loaded. The property table (Properties) is data: each entry
+// carries its name, default, range, kind, documentation and whether an
+// environment variable of the same name overrides the file. The grammar, the
+// identifier rule and the precedence of the sources are described in
+// README.md ("Configuration reference").
+package config

@@ -1,0 +1,145 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+)
+
+// End runs `aku -p end` on this pod: flush, stop and (by policy) reset its
+// replications here and on every reachable peer, then remove the marker.
+func (r *Runner) End(ctx context.Context) error {
+	log := r.log()
+	m, err := r.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer m.close()
+	k := m.self.m.Ordinal
+	log.Info(fmt.Sprintf("Start as %s Pod.", RoleOf(k)), "ordinal", k)
+	if err := m.refresh(ctx, m.all()); err != nil {
+		return err
+	}
+	related := r.related(m)
+
+	if r.Opts.FlushAtEnd {
+		log.Info("Flush replications.")
+		for _, name := range related[m.self] {
+			if !m.self.states[name].IsStarted {
+				continue
+			}
+			if err := m.self.srv.Flush(ctx, name, FlushMode{All: true}); err != nil {
+				return fmt.Errorf("flush %s on %s: %w", name, m.self, err)
+			}
+		}
+		log.Info("Replication flush has ended.")
+	}
+
+	log.Info("Stop replications.")
+	err = m.each(ctx, nodesOf(m, related), func(ctx context.Context, n *node) error {
+		for _, name := range related[n] {
+			if err := stopAndReset(ctx, n, name, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("Replication stop has ended.")
+
+	why, reason := IntentUnknown, ""
+	if r.Intent != nil {
+		why, reason = r.Intent(ctx)
+	}
+	if !ShouldReset(r.Opts.ResetAtEnd, k, why) {
+		log.Info("Replication reset skipped.", "why", resetSkipReason(r.Opts.ResetAtEnd, k, why, reason))
+		return r.removeMarker()
+	}
+	log.Info("Reset replications.", "intent", why.String())
+	if err := m.refresh(ctx, nodesOf(m, related)); err != nil {
+		return err
+	}
+	err = m.each(ctx, nodesOf(m, related), func(ctx context.Context, n *node) error {
+		for _, name := range related[n] {
+			if err := stopAndReset(ctx, n, name, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("Replication reset has ended.")
+	return r.removeMarker()
+}
+
+func resetSkipReason(p ResetPolicy, ordinal int, why Intent, reason string) string {
+	switch {
+	case ordinal == 0:
+		return "the MASTER pod keeps its replication information"
+	case p == ResetNever:
+		return "AKU_REPLICATION_RESET_AT_END = 0"
+	}
+	if reason != "" {
+		return fmt.Sprintf("pod is not leaving for good (%s: %s)", why, reason)
+	}
+	return fmt.Sprintf("pod is not leaving for good (%s)", why)
+}
+
+// related lists, per node, the replication objects that concern this pod:
+// all of its own, and each reachable peer's objects toward it.
+func (r *Runner) related(m *mesh) map[*node][]string {
+	k := m.self.m.Ordinal
+	out := map[*node][]string{}
+	for _, name := range r.allObjects(k) {
+		if _, ok := m.self.states[name]; ok {
+			out[m.self] = append(out[m.self], name)
+		}
+	}
+	for _, p := range m.peerList() {
+		for _, name := range r.objectsToward(k, p.m.Ordinal) {
+			if _, ok := p.states[name]; ok {
+				out[p] = append(out[p], name)
+			}
+		}
+	}
+	return out
+}
+
+// Clean runs `aku -p clean`: stop the related replications on the peers, drop
+// every aku replication of this pod, remove the marker.
+func (r *Runner) Clean(ctx context.Context) error {
+	log := r.log()
+	m, err := r.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer m.close()
+	k := m.self.m.Ordinal
+	log.Info(fmt.Sprintf("Start as %s Pod.", RoleOf(k)), "ordinal", k)
+	if err := m.refresh(ctx, m.all()); err != nil {
+		return err
+	}
+	related := r.related(m)
+	err = m.each(ctx, nodesOf(m, related), func(ctx context.Context, n *node) error {
+		for _, name := range related[n] {
+			if err := stopAndReset(ctx, n, name, false); err != nil {
+				return err
+			}
+			if n != m.self {
+				continue
+			}
+			if err := n.srv.Drop(ctx, name); err != nil {
+				return fmt.Errorf("drop %s on %s: %w", name, n, err)
+			}
+			log.Info("Replication dropped.", "replication", name)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return r.removeMarker()
+}

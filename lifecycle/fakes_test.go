@@ -1,0 +1,257 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// fakeCluster models replication state (not data) of several servers, with a
+// shared trace of the statements the lifecycle issued, in order per server.
+type fakeCluster struct {
+	mu      sync.Mutex
+	servers map[int]*fakeServer
+	trace   []string
+	down    map[int]bool
+}
+
+type fakeObj struct {
+	xsn     int64
+	started bool
+	peer    int
+}
+
+type fakeServer struct {
+	c       *fakeCluster
+	ord     int
+	objs    map[string]*fakeObj
+	props   map[string]int64
+	admin   bool
+	log     int64 // log position
+	failOn  string
+	failErr error
+}
+
+func newFakeCluster(n int) *fakeCluster {
+	c := &fakeCluster{servers: map[int]*fakeServer{}, down: map[int]bool{}}
+	for i := 0; i < n; i++ {
+		c.servers[i] = &fakeServer{c: c, ord: i, objs: map[string]*fakeObj{}, props: map[string]int64{}, admin: true, log: 100}
+	}
+	return c
+}
+
+func (c *fakeCluster) record(ord int, format string, args ...any) {
+	c.trace = append(c.trace, fmt.Sprintf("pod%d: ", ord)+fmt.Sprintf(format, args...))
+}
+
+// traceOf returns the statements run on one pod.
+func (c *fakeCluster) traceOf(ord int) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	prefix := fmt.Sprintf("pod%d: ", ord)
+	for _, t := range c.trace {
+		if strings.HasPrefix(t, prefix) {
+			out = append(out, strings.TrimPrefix(t, prefix))
+		}
+	}
+	return out
+}
+
+func (c *fakeCluster) Dial(_ context.Context, m Member) (Server, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.down[m.Ordinal] || c.servers[m.Ordinal] == nil {
+		return nil, fmt.Errorf("dial %s: %w", m.Name, ErrUnreachable)
+	}
+	return c.servers[m.Ordinal], nil
+}
+
+type fakeDiscovery struct {
+	self int
+	n    int
+}
+
+func member(i int) Member {
+	return Member{Ordinal: i, Name: fmt.Sprintf("sts-%d", i), Host: fmt.Sprintf("sts-%d.svc", i)}
+}
+
+func (d fakeDiscovery) Self(context.Context) (Member, error) { return member(d.self), nil }
+func (d fakeDiscovery) Members(context.Context) ([]Member, error) {
+	var out []Member
+	for i := 0; i < d.n; i++ {
+		out = append(out, member(i))
+	}
+	return out, nil
+}
+
+func (s *fakeServer) do(format string, args ...any) error {
+	s.c.record(s.ord, format, args...)
+	stmt := fmt.Sprintf(format, args...)
+	if s.failOn != "" && strings.HasPrefix(stmt, s.failOn) {
+		return s.failErr
+	}
+	return nil
+}
+
+func (s *fakeServer) Replications(context.Context) ([]RepState, error) {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	var out []RepState
+	for name, o := range s.objs {
+		out = append(out, RepState{Name: name, XSN: o.xsn, IsStarted: o.started})
+	}
+	return out, nil
+}
+
+func (s *fakeServer) CreateReplication(_ context.Context, r Replication) error {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	if err := s.do("CREATE %s", r.Name); err != nil {
+		return err
+	}
+	var peer int
+	fmt.Sscanf(r.RemoteHost, "sts-%d.svc", &peer)
+	s.objs[r.Name] = &fakeObj{xsn: -1, peer: peer}
+	return nil
+}
+
+func (s *fakeServer) Start(_ context.Context, name string) error {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	if err := s.do("START %s", name); err != nil {
+		return err
+	}
+	o := s.objs[name]
+	if o == nil {
+		return ErrUndefined
+	}
+	if o.started {
+		return ErrAlreadyStarted
+	}
+	peer := s.c.servers[o.peer]
+	if s.c.down[o.peer] || peer == nil || peer.objs[name] == nil {
+		return fmt.Errorf("handshake %s failed", name)
+	}
+	o.started = true
+	if o.xsn == -1 {
+		o.xsn = s.log
+	}
+	return nil
+}
+
+func (s *fakeServer) Stop(_ context.Context, name string) error {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	if err := s.do("STOP %s", name); err != nil {
+		return err
+	}
+	o := s.objs[name]
+	if o == nil || !o.started {
+		return ErrNotStarted
+	}
+	o.started = false
+	return nil
+}
+
+func (s *fakeServer) Reset(_ context.Context, name string) error {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	if err := s.do("RESET %s", name); err != nil {
+		return err
+	}
+	o := s.objs[name]
+	if o.started {
+		return ErrAlreadyStarted
+	}
+	o.xsn = -1
+	return nil
+}
+
+func (s *fakeServer) Drop(_ context.Context, name string) error {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	if err := s.do("DROP %s", name); err != nil {
+		return err
+	}
+	if s.objs[name].started {
+		return fmt.Errorf("drop while started")
+	}
+	delete(s.objs, name)
+	return nil
+}
+
+func (s *fakeServer) Sync(_ context.Context, name string, parallel int) error {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	if err := s.do("SYNC %s PARALLEL %d", name, parallel); err != nil {
+		return err
+	}
+	o := s.objs[name]
+	if o.started {
+		return ErrAlreadyStarted
+	}
+	o.started = true
+	o.xsn = s.log
+	return nil
+}
+
+func (s *fakeServer) Flush(_ context.Context, name string, mode FlushMode) error {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	kw := "FLUSH"
+	if mode.All {
+		kw += " ALL"
+	}
+	if mode.Wait > 0 {
+		kw += fmt.Sprintf(" WAIT %d", int(mode.Wait.Seconds()))
+	}
+	if err := s.do("%s %s", kw, name); err != nil {
+		return err
+	}
+	if o := s.objs[name]; o == nil || !o.started {
+		return ErrNotStarted
+	}
+	return nil
+}
+
+func (s *fakeServer) Truncate(_ context.Context, items []Item) error {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	var names []string
+	for _, it := range items {
+		names = append(names, it.User+"."+it.Table)
+	}
+	if err := s.do("TRUNCATE %s", strings.Join(names, ",")); err != nil {
+		return err
+	}
+	for name, o := range s.objs {
+		if o.started {
+			return fmt.Errorf("truncate while %s is started", name)
+		}
+	}
+	return nil
+}
+
+func (s *fakeServer) SetAdminMode(_ context.Context, on bool) error {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	s.admin = on
+	return s.do("ADMIN_MODE %v", on)
+}
+
+func (s *fakeServer) Property(_ context.Context, name string) (int64, error) {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	return s.props[name], nil
+}
+
+func (s *fakeServer) SetProperty(_ context.Context, name string, v int64) error {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	s.props[name] = v
+	return s.do("SET %s = %d", name, v)
+}
+
+func (s *fakeServer) Close() error { return nil }

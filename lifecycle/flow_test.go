@@ -1,0 +1,247 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func testOptions(t *testing.T, groups ...Group) Options {
+	if len(groups) == 0 {
+		groups = []Group{{Prefix: "R", SyncParallel: 2, Items: []Item{{User: "SYS", Table: "T1"}}}}
+	}
+	return Options{
+		ServerCount: 4, ReplicationPort: 20301, Groups: groups,
+		FlushAtStart: true, FlushTimeoutAtStart: 0, FlushAtEnd: true, ResetAtEnd: ResetAlways,
+		MarkerFile: filepath.Join(t.TempDir(), "aku_start_completed"),
+	}
+}
+
+func runner(c *fakeCluster, self int, opts Options) *Runner {
+	return &Runner{Opts: opts, Discovery: fakeDiscovery{self: self, n: opts.ServerCount}, Dialer: c}
+}
+
+// upTo starts pods 0..n-1 in order, as OrderedReady would.
+func upTo(t *testing.T, c *fakeCluster, n int) []Options {
+	t.Helper()
+	var all []Options
+	for i := 0; i < n; i++ {
+		opts := testOptions(t)
+		if err := runner(c, i, opts).Start(context.Background()); err != nil {
+			t.Fatalf("start pod %d: %v", i, err)
+		}
+		all = append(all, opts)
+	}
+	c.trace = nil
+	return all
+}
+
+func indexOf(trace []string, s string) int { return slices.Index(trace, s) }
+
+func TestStartMasterAlone(t *testing.T) {
+	c := newFakeCluster(4)
+	for i := 1; i < 4; i++ {
+		c.down[i] = true
+	}
+	opts := testOptions(t)
+	if err := runner(c, 0, opts).Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := c.traceOf(0)
+	want := []string{"CREATE R_01", "CREATE R_02", "CREATE R_03", "ADMIN_MODE false"}
+	if !slices.Equal(got, want) {
+		t.Errorf("pod0 statements = %q, want %q", got, want)
+	}
+	if err := runner(c, 0, opts).Start(context.Background()); !errors.Is(err, ErrDuplicateStart) {
+		t.Errorf("second start: err = %v, want ErrDuplicateStart", err)
+	}
+}
+
+func TestJoinUsesPinnedOrder(t *testing.T) {
+	c := newFakeCluster(4)
+	c.down[2], c.down[3] = true, true
+	upTo(t, c, 2)
+	c.down[2] = false
+
+	opts := testOptions(t)
+	if err := runner(c, 2, opts).Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	all := c.trace
+	at := func(s string) int {
+		i := indexOf(all, s)
+		if i < 0 {
+			t.Fatalf("%q not run; trace %q", s, all)
+		}
+		return i
+	}
+	truncate := at("pod2: TRUNCATE SYS.T1")
+	pinStart := at("pod1: START R_12")
+	pinStop := at("pod1: STOP R_12")
+	flush := at("pod1: FLUSH ALL R_01")
+	sync := at("pod0: SYNC R_02 PARALLEL 2")
+	if !(truncate < pinStart && pinStart < pinStop && pinStop < flush && flush < sync) {
+		t.Errorf("want truncate < pin START < pin STOP < flush toward pod-0 < SYNC; trace %q", all)
+	}
+	p1 := c.traceOf(1)
+	if n := strings.Count(strings.Join(p1, "\n"), "START R_12"); n != 2 {
+		t.Errorf("pod1 START R_12 ran %d times, want 2 (pin, then resume); %q", n, p1)
+	}
+	p2 := c.traceOf(2)
+	if last := p2[len(p2)-2]; last != "START R_02" {
+		t.Errorf("pod2's object toward pod-0 must start last; got %q", p2)
+	}
+	if p2[len(p2)-1] != "ADMIN_MODE false" {
+		t.Errorf("ADMIN_MODE must be opened last; got %q", p2)
+	}
+	for _, s := range c.traceOf(0) {
+		if strings.HasPrefix(s, "START R_02") {
+			t.Errorf("pod-0 must not START toward the new pod; SYNC starts it: %q", c.traceOf(0))
+		}
+	}
+}
+
+func TestRestartKeptStateNeverTruncates(t *testing.T) {
+	c := newFakeCluster(4)
+	c.down[3] = true
+	upTo(t, c, 3)
+	// pod-1 stops without reset, as a crash or AKU_REPLICATION_RESET_AT_END=0 leaves it.
+	opts := testOptions(t)
+	opts.ResetAtEnd = ResetNever
+	if err := runner(c, 1, opts).End(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.trace = nil
+	opts.FlushTimeoutAtStart = 300 * time.Second
+	if err := runner(c, 1, opts).Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range c.trace {
+		if strings.Contains(s, "TRUNCATE") || strings.Contains(s, "SYNC") || strings.Contains(s, "RESET") {
+			t.Errorf("resume path ran %q", s)
+		}
+	}
+	p0 := c.traceOf(0)
+	for _, want := range []string{"START R_01", "FLUSH WAIT 300 R_01"} {
+		if !slices.Contains(p0, want) {
+			t.Errorf("pod0 did not run %q: %q", want, p0)
+		}
+	}
+	p1 := c.traceOf(1)
+	for _, want := range []string{"START R_01", "START R_12", "FLUSH ALL R_01", "FLUSH ALL R_12"} {
+		if !slices.Contains(p1, want) {
+			t.Errorf("pod1 did not run %q: %q", want, p1)
+		}
+	}
+}
+
+func TestEndResetsSlaveNotMaster(t *testing.T) {
+	c := newFakeCluster(4)
+	c.down[3] = true
+	upTo(t, c, 3)
+	opts := testOptions(t)
+	if err := runner(c, 2, opts).End(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p2 := c.traceOf(2)
+	for _, want := range []string{"FLUSH ALL R_02", "STOP R_02", "RESET R_02", "STOP R_12", "RESET R_12"} {
+		if !slices.Contains(p2, want) {
+			t.Errorf("pod2 did not run %q: %q", want, p2)
+		}
+	}
+	if i, j := indexOf(p2, "FLUSH ALL R_02"), indexOf(p2, "STOP R_02"); i > j {
+		t.Errorf("flush must come before stop: %q", p2)
+	}
+	for _, want := range []string{"STOP R_02", "RESET R_02"} {
+		if !slices.Contains(c.traceOf(0), want) {
+			t.Errorf("pod0 did not run %q: %q", want, c.traceOf(0))
+		}
+	}
+	c.trace = nil
+	if err := runner(c, 0, opts).End(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range c.trace {
+		if strings.Contains(s, "RESET") {
+			t.Errorf("master end ran %q", s)
+		}
+	}
+}
+
+func TestEndAutoResetFollowsIntent(t *testing.T) {
+	for _, tc := range []struct {
+		why   Intent
+		reset bool
+	}{{IntentScaleDown, true}, {IntentRestart, false}, {IntentUnknown, false}} {
+		t.Run(tc.why.String(), func(t *testing.T) {
+			c := newFakeCluster(4)
+			c.down[2], c.down[3] = true, true
+			upTo(t, c, 2)
+			opts := testOptions(t)
+			opts.ResetAtEnd = ResetAuto
+			r := runner(c, 1, opts)
+			r.Intent = func(context.Context) (Intent, string) { return tc.why, "test" }
+			if err := r.End(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.Contains(c.traceOf(1), "RESET R_01"); got != tc.reset {
+				t.Errorf("reset = %v, want %v: %q", got, tc.reset, c.traceOf(1))
+			}
+		})
+	}
+}
+
+func TestMasterFailureDetected(t *testing.T) {
+	c := newFakeCluster(4)
+	c.down[2], c.down[3] = true, true
+	opts := upTo(t, c, 2)
+	// The master loses its object toward pod-1 while pod-1 keeps its state.
+	delete(c.servers[0].objs, "R_01")
+	c.servers[0].objs["R_01"] = &fakeObj{xsn: -1, peer: 1}
+	if err := runner(c, 0, testOptions(t)).Start(context.Background()); !errors.Is(err, ErrMasterFailed) {
+		t.Fatalf("err = %v, want ErrMasterFailed", err)
+	}
+	_ = opts
+}
+
+func TestSlaveNeedsMaster(t *testing.T) {
+	c := newFakeCluster(4)
+	c.down[0], c.down[2], c.down[3] = true, true, true
+	if err := runner(c, 1, testOptions(t)).Start(context.Background()); !errors.Is(err, ErrMasterAbsent) {
+		t.Fatalf("err = %v, want ErrMasterAbsent", err)
+	}
+}
+
+func TestClean(t *testing.T) {
+	c := newFakeCluster(4)
+	c.down[3] = true
+	upTo(t, c, 3)
+	opts := testOptions(t)
+	if err := runner(c, 2, opts).Clean(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.servers[2].objs) != 0 {
+		t.Errorf("pod2 still has %v", c.servers[2].objs)
+	}
+	if c.servers[1].objs["R_12"].started || c.servers[0].objs["R_02"].started {
+		t.Errorf("peers' objects toward pod2 still started")
+	}
+}
+
+func TestSeveralGroupsAllowDuplicateHosts(t *testing.T) {
+	c := newFakeCluster(2)
+	c.down[1] = true
+	opts := testOptions(t, Group{Prefix: "A", SyncParallel: 1, Items: []Item{{User: "SYS", Table: "T1"}}},
+		Group{Prefix: "B", SyncParallel: 1, Items: []Item{{User: "SYS", Table: "T2", Partition: "P1"}}})
+	opts.ServerCount = 2
+	if err := runner(c, 0, opts).Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c.servers[0].props["REPLICATION_ALLOW_DUPLICATE_HOSTS"] != 1 {
+		t.Errorf("REPLICATION_ALLOW_DUPLICATE_HOSTS not set: %q", c.traceOf(0))
+	}
+}

@@ -1,0 +1,205 @@
+package lifecycle
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Group is one REPLICATIONS group of aku.conf.
+type Group struct {
+	Prefix       string
+	SyncParallel int
+	Items        []Item
+}
+
+// ResetPolicy says whether end resets replication information.
+type ResetPolicy int
+
+const (
+	ResetAlways ResetPolicy = iota // AKU_REPLICATION_RESET_AT_END = 1
+	ResetNever                     // AKU_REPLICATION_RESET_AT_END = 0
+	ResetAuto                      // reset only when the pod is going away for good
+)
+
+// Intent is why a pod is being stopped, as far as anyone can tell.
+type Intent int
+
+const (
+	IntentUnknown   Intent = iota // no information (DNS mode, API unreachable)
+	IntentRestart                 // the pod will come back with its volume
+	IntentScaleDown               // the ordinal leaves the StatefulSet
+	IntentDelete                  // the StatefulSet itself is being deleted
+)
+
+func (i Intent) String() string {
+	switch i {
+	case IntentRestart:
+		return "restart"
+	case IntentScaleDown:
+		return "scale-down"
+	case IntentDelete:
+		return "delete"
+	}
+	return "unknown"
+}
+
+// Options are the settings start, end and clean act on (from aku.conf).
+type Options struct {
+	ServerCount         int
+	ReplicationPort     int
+	Groups              []Group
+	FlushAtStart        bool
+	FlushTimeoutAtStart time.Duration // 0: FLUSH ALL on peers; > 0: FLUSH WAIT n
+	DelayStartComplete  time.Duration
+	FlushAtEnd          bool
+	ResetAtEnd          ResetPolicy
+	MarkerFile          string
+}
+
+// Name is the manual's naming rule: PREFIX_ij with i < j.
+func Name(prefix string, a, b int) string {
+	if a > b {
+		a, b = b, a
+	}
+	return fmt.Sprintf("%s_%d%d", prefix, a, b)
+}
+
+// Role is master (ordinal 0) or slave.
+type Role int
+
+const (
+	RoleMaster Role = iota
+	RoleSlave
+)
+
+// RoleOf is the manual's rule: the first pod is the master.
+func RoleOf(ordinal int) Role {
+	if ordinal == 0 {
+		return RoleMaster
+	}
+	return RoleSlave
+}
+
+func (r Role) String() string {
+	if r == RoleMaster {
+		return "MASTER"
+	}
+	return "SLAVE"
+}
+
+// Path is how a slave brings one replication group up.
+type Path int
+
+const (
+	// PathJoin: the pod's state toward the master was reset or never existed:
+	// truncate, sync from pod-0, start.
+	PathJoin Path = iota
+	// PathResume: the pod kept its state: start and flush, never truncate
+	// (that would lose the changes it has not sent yet).
+	PathResume
+)
+
+func (p Path) String() string {
+	if p == PathResume {
+		return "resume"
+	}
+	return "join"
+}
+
+// States indexes one server's replication objects by name.
+type States map[string]RepState
+
+// StatesOf indexes a list.
+func StatesOf(list []RepState) States {
+	s := make(States, len(list))
+	for _, r := range list {
+		s[r.Name] = r
+	}
+	return s
+}
+
+// kept reports whether the object exists and carries a restart point.
+func (s States) kept(name string) bool {
+	r, ok := s[name]
+	return ok && !r.Reset()
+}
+
+// PathFor decides, for slave `self` and one group, between join and resume
+// from the slave's own object toward the master: an object that is missing
+// or reset (XSN -1) means the pod's changes are no longer tracked, so it must
+// be rebuilt from pod-0; a kept one means it must never be truncated.
+func PathFor(self States, g Group, ordinal int) Path {
+	if self.kept(Name(g.Prefix, 0, ordinal)) {
+		return PathResume
+	}
+	return PathJoin
+}
+
+// IsMember reports whether peer j has joined the mesh for group g: it holds
+// its object toward pod-0 with a restart point (pod-0 itself is a member when
+// it holds its object toward `toward`).
+func IsMember(peer States, g Group, j, toward int) bool {
+	if j == 0 {
+		_, ok := peer[Name(g.Prefix, 0, toward)]
+		return ok
+	}
+	return peer.kept(Name(g.Prefix, 0, j))
+}
+
+// MasterFailures lists the master's objects whose replication information was
+// lost (missing or XSN -1) although the slave at the other end kept its own
+// (XSN not -1): the manual's "MASTER server is detected to have failed".
+// peers maps reachable slave ordinals to their states.
+func MasterFailures(master States, peers map[int]States, groups []Group) []string {
+	var failed []string
+	for _, j := range sortedKeys(peers) {
+		if j == 0 {
+			continue
+		}
+		for _, g := range groups {
+			name := Name(g.Prefix, 0, j)
+			if peers[j].kept(name) && !master.kept(name) {
+				failed = append(failed, name)
+			}
+		}
+	}
+	return failed
+}
+
+func sortedKeys[V any](m map[int]V) []int {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// ShouldReset decides whether end resets this pod's replication information.
+// The master never resets (the original's 7.1.0.9.0 rule: a master that reset
+// its objects while slaves keep theirs looks failed at its next start). With
+// ResetAuto only a confirmed scale-down or deletion resets, so a restarting
+// pod keeps its state and comes back through the fast resume path.
+func ShouldReset(p ResetPolicy, ordinal int, why Intent) bool {
+	if ordinal == 0 {
+		return false
+	}
+	switch p {
+	case ResetAlways:
+		return true
+	case ResetNever:
+		return false
+	}
+	return why == IntentScaleDown || why == IntentDelete
+}
+
+// PeerFlush is the FLUSH a peer runs toward a restarted pod: FLUSH ALL when
+// no timeout is set, FLUSH WAIT n otherwise (the manual's
+// AKU_FLUSH_TIMEOUT_AT_START).
+func PeerFlush(timeout time.Duration) FlushMode {
+	if timeout <= 0 {
+		return FlushMode{All: true}
+	}
+	return FlushMode{Wait: timeout}
+}

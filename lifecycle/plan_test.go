@@ -1,0 +1,120 @@
+package lifecycle
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestName(t *testing.T) {
+	for _, tc := range []struct {
+		prefix string
+		a, b   int
+		want   string
+	}{
+		{"AKU_REP", 0, 1, "AKU_REP_01"},
+		{"AKU_REP", 3, 1, "AKU_REP_13"},
+		{"R", 2, 5, "R_25"},
+	} {
+		if got := Name(tc.prefix, tc.a, tc.b); got != tc.want {
+			t.Errorf("Name(%q, %d, %d) = %q, want %q", tc.prefix, tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+var g1 = Group{Prefix: "R"}
+
+func TestPathFor(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		self States
+		want Path
+	}{
+		{"fresh pod, no object", States{}, PathJoin},
+		{"created, never started", States{"R_02": {Name: "R_02", XSN: -1}}, PathJoin},
+		{"reset at end", States{"R_02": {Name: "R_02", XSN: -1}, "R_12": {Name: "R_12", XSN: 77}}, PathJoin},
+		{"kept state", States{"R_02": {Name: "R_02", XSN: 512}}, PathResume},
+		{"kept and running", States{"R_02": {Name: "R_02", XSN: 512, IsStarted: true}}, PathResume},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := PathFor(tc.self, g1, 2); got != tc.want {
+				t.Errorf("PathFor = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestIsMember(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		peer   States
+		j, k   int
+		member bool
+	}{
+		{"master with object toward k", States{"R_02": {XSN: -1}}, 0, 2, true},
+		{"master without object", States{}, 0, 2, false},
+		{"slave joined", States{"R_01": {XSN: 10}}, 1, 2, true},
+		{"slave reset or never joined", States{"R_01": {XSN: -1}}, 1, 2, false},
+		{"slave without objects", States{}, 1, 2, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := IsMember(tc.peer, g1, tc.j, tc.k); got != tc.member {
+				t.Errorf("IsMember = %v, want %v", got, tc.member)
+			}
+		})
+	}
+}
+
+func TestMasterFailures(t *testing.T) {
+	groups := []Group{{Prefix: "A"}, {Prefix: "B"}}
+	for _, tc := range []struct {
+		name   string
+		master States
+		peers  map[int]States
+		want   []string
+	}{
+		{"first start, no peers", States{}, nil, nil},
+		{"peers reset", States{"A_01": {XSN: -1}}, map[int]States{1: {"A_01": {XSN: -1}}}, nil},
+		{"both kept", States{"A_01": {XSN: 5}, "B_01": {XSN: 5}}, map[int]States{1: {"A_01": {XSN: 9}, "B_01": {XSN: 9}}}, nil},
+		{"master lost one", States{"A_01": {XSN: -1}, "B_01": {XSN: 5}}, map[int]States{1: {"A_01": {XSN: 9}, "B_01": {XSN: 9}}}, []string{"A_01"}},
+		{"master object dropped", States{}, map[int]States{2: {"A_02": {XSN: 9}}}, []string{"A_02"}},
+		{"slave never joined", States{}, map[int]States{3: {}}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := MasterFailures(tc.master, tc.peers, groups)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("MasterFailures = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestShouldReset(t *testing.T) {
+	for _, tc := range []struct {
+		p       ResetPolicy
+		ordinal int
+		why     Intent
+		want    bool
+	}{
+		{ResetAlways, 0, IntentScaleDown, false}, // the master never resets
+		{ResetAlways, 2, IntentUnknown, true},
+		{ResetAlways, 2, IntentRestart, true},
+		{ResetNever, 2, IntentScaleDown, false},
+		{ResetAuto, 2, IntentScaleDown, true},
+		{ResetAuto, 2, IntentDelete, true},
+		{ResetAuto, 2, IntentRestart, false},
+		{ResetAuto, 2, IntentUnknown, false}, // API unreachable: flush only
+	} {
+		if got := ShouldReset(tc.p, tc.ordinal, tc.why); got != tc.want {
+			t.Errorf("ShouldReset(%v, %d, %v) = %v, want %v", tc.p, tc.ordinal, tc.why, got, tc.want)
+		}
+	}
+}
+
+func TestPeerFlush(t *testing.T) {
+	if m := PeerFlush(0); !m.All || m.Wait != 0 {
+		t.Errorf("PeerFlush(0) = %+v, want FLUSH ALL", m)
+	}
+	if m := PeerFlush(300e9); m.All || m.Wait != 300e9 {
+		t.Errorf("PeerFlush(300s) = %+v, want FLUSH WAIT 300", m)
+	}
+}

@@ -1,0 +1,124 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Runner runs start, end and clean for one pod.
+type Runner struct {
+	Opts      Options
+	Discovery Discovery
+	Dialer    Dialer
+	Log       *slog.Logger
+	// Intent classifies why the pod stops (end with ResetAuto); nil means
+	// IntentUnknown, which never resets.
+	Intent func(ctx context.Context) (Intent, string)
+	// Sleep waits d or until ctx ends (time-based by default; tests shorten it).
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+func (r *Runner) log() *slog.Logger {
+	if r.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Log
+}
+
+func (r *Runner) sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	if r.Sleep != nil {
+		return r.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// open discovers the pod and connects to every member.
+func (r *Runner) open(ctx context.Context) (*mesh, error) {
+	self, err := r.Discovery.Self(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("discover this pod: %w", err)
+	}
+	members, err := r.Discovery.Members(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("discover peers: %w", err)
+	}
+	return connect(ctx, r.Dialer, self, members, r.log())
+}
+
+// objects lists the names of the pod's replication objects toward ordinal j
+// (one per group).
+func (r *Runner) objectsToward(self, j int) []string {
+	var names []string
+	for _, g := range r.Opts.Groups {
+		names = append(names, Name(g.Prefix, self, j))
+	}
+	return names
+}
+
+// allObjects lists every replication object of the pod.
+func (r *Runner) allObjects(self int) []string {
+	var names []string
+	for _, g := range r.Opts.Groups {
+		for j := 0; j < r.Opts.ServerCount; j++ {
+			if j != self {
+				names = append(names, Name(g.Prefix, self, j))
+			}
+		}
+	}
+	return names
+}
+
+// Marker file handling: written atomically, only after full success.
+
+func (r *Runner) markerExists() (bool, error) {
+	_, err := os.Stat(r.Opts.MarkerFile)
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	return false, fmt.Errorf("check marker %s: %w", r.Opts.MarkerFile, err)
+}
+
+func (r *Runner) writeMarker() error {
+	dir := filepath.Dir(r.Opts.MarkerFile)
+	f, err := os.CreateTemp(dir, ".aku-marker-*")
+	if err != nil {
+		return fmt.Errorf("write marker %s: %w", r.Opts.MarkerFile, err)
+	}
+	_, werr := fmt.Fprintf(f, "aku start completed %s\n", time.Now().UTC().Format(time.RFC3339))
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write marker %s: %w", r.Opts.MarkerFile, err)
+	}
+	if err := os.Rename(f.Name(), r.Opts.MarkerFile); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write marker %s: %w", r.Opts.MarkerFile, err)
+	}
+	return nil
+}
+
+func (r *Runner) removeMarker() error {
+	err := os.Remove(r.Opts.MarkerFile)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove marker %s: %w", r.Opts.MarkerFile, err)
+	}
+	return nil
+}
