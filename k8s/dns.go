@@ -1,0 +1,158 @@
+package k8s
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aku-k8s/aku/lifecycle"
+)
+
+// DefaultHostFormat is the manual's peer address: <sts>-<n>.<svc>.
+const DefaultHostFormat = "{sts}-{ordinal}.{svc}"
+
+// ErrNotInStatefulSet means the pod name does not follow <sts>-<ordinal>.
+var ErrNotInStatefulSet = errors.New("pod name is not <AKU_STS_NAME>-<ordinal>")
+
+// Ordinal parses a StatefulSet pod name: "altibase-sts-3" with sts
+// "altibase-sts" is 3.
+func Ordinal(podName, sts string) (int, error) {
+	rest, ok := strings.CutPrefix(podName, sts+"-")
+	if !ok || rest == "" {
+		return 0, fmt.Errorf("%w: %q (AKU_STS_NAME %q)", ErrNotInStatefulSet, podName, sts)
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil || n < 0 || strconv.Itoa(n) != rest {
+		return 0, fmt.Errorf("%w: %q (AKU_STS_NAME %q)", ErrNotInStatefulSet, podName, sts)
+	}
+	return n, nil
+}
+
+// HostFor expands a host format's placeholders {sts}, {svc} and {ordinal}.
+func HostFor(format, sts, svc string, ordinal int) string {
+	return strings.NewReplacer("{sts}", sts, "{svc}", svc, "{ordinal}", strconv.Itoa(ordinal)).Replace(format)
+}
+
+// DNS is the original's discovery: the ordinal from the pod name, peers by
+// their stable DNS names, and a bounded wait until this pod's own name
+// resolves to one of its addresses (AKU_ADDRESS_CHECK_COUNT tries, 1 s apart).
+type DNS struct {
+	PodName     string // POD_NAME, else the host name
+	StsName     string
+	SvcName     string
+	HostFormat  string // "" is DefaultHostFormat
+	ServerCount int
+	CheckCount  int
+	Interval    time.Duration // between checks; 0 is 1 s
+	Resolver    interface {
+		LookupHost(ctx context.Context, host string) ([]string, error)
+	}
+	LocalAddrs func() ([]net.Addr, error) // net.InterfaceAddrs if nil
+	Log        *slog.Logger
+}
+
+var _ lifecycle.Discovery = (*DNS)(nil)
+
+func (d *DNS) member(n int) lifecycle.Member {
+	format := d.HostFormat
+	if format == "" {
+		format = DefaultHostFormat
+	}
+	host := HostFor(format, d.StsName, d.SvcName, n)
+	return lifecycle.Member{Ordinal: n, Name: fmt.Sprintf("%s-%d", d.StsName, n), Host: host, Addr: host}
+}
+
+// Self implements lifecycle.Discovery.
+func (d *DNS) Self(ctx context.Context) (lifecycle.Member, error) {
+	n, err := Ordinal(d.PodName, d.StsName)
+	if err != nil {
+		return lifecycle.Member{}, err
+	}
+	if n >= d.ServerCount {
+		return lifecycle.Member{}, fmt.Errorf("pod %s has ordinal %d, but AKU_SERVER_COUNT is %d", d.PodName, n, d.ServerCount)
+	}
+	m := d.member(n)
+	if err := d.waitResolvable(ctx, m.Host); err != nil {
+		return lifecycle.Member{}, err
+	}
+	return m, nil
+}
+
+// Members implements lifecycle.Discovery.
+func (d *DNS) Members(context.Context) ([]lifecycle.Member, error) {
+	out := make([]lifecycle.Member, d.ServerCount)
+	for i := range out {
+		out[i] = d.member(i)
+	}
+	return out, nil
+}
+
+func (d *DNS) waitResolvable(ctx context.Context, host string) error {
+	tries := max(d.CheckCount, 1)
+	interval := d.Interval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	var last error
+	for i := 1; i <= tries; i++ {
+		last = d.resolvesHere(ctx, host)
+		if last == nil {
+			return nil
+		}
+		if d.Log != nil {
+			d.Log.Debug("Own address not resolvable yet.", "host", host, "try", i, "err", last)
+		}
+		if i == tries {
+			break
+		}
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return fmt.Errorf("own address %s did not resolve to this pod after %d tries (AKU_ADDRESS_CHECK_COUNT): %w", host, tries, last)
+}
+
+func (d *DNS) resolvesHere(ctx context.Context, host string) error {
+	r := d.Resolver
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	addrs, err := r.LookupHost(lctx, host)
+	if err != nil {
+		return err
+	}
+	local := d.LocalAddrs
+	if local == nil {
+		local = net.InterfaceAddrs
+	}
+	ifaddrs, err := local()
+	if err != nil {
+		return fmt.Errorf("list local addresses: %w", err)
+	}
+	for _, a := range addrs {
+		ip := net.ParseIP(a)
+		if ip == nil {
+			continue
+		}
+		if ip.IsLoopback() {
+			return nil
+		}
+		for _, ia := range ifaddrs {
+			if n, ok := ia.(*net.IPNet); ok && n.IP.Equal(ip) {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%s resolves to %v, none of them this pod's", host, addrs)
+}
