@@ -1,0 +1,25 @@
+// Package altibasetest puts the Altibase simulator on the network, as
+// net/http/httptest does for handlers: NewServer starts a real server on a
+// loopback port that speaks the PostgreSQL wire protocol, so the production
+// ODBC path (github.com/alexbrainman/odbc, unixODBC, a driver) runs for real
+// through Debian's psqlODBC. Behind the wire sits the simulator engine
+// (internal/sim), one engine session per client connection.
+//
+// The wire contract the client's "simulator" ODBC dialect relies on:
+//
+//   - Login: clear-text password. The startup user (upper-cased) is the
+//     Altibase user, the password is the password, and the startup parameter
+//     database=SYSDBA (any case) means PRIVILEGE=SYSDBA. A client whose address
+//     is not loopback is remote. A refused login is an ErrorResponse during
+//     startup carrying the Altibase code.
+//   - Errors: every engine error becomes an ErrorResponse with the engine's
+//     SQLSTATE and the message altibase.ServerMessage(code, text)
+//     ("ERR-6100D : ..."), from which altibase.CodeFromMessage recovers the
+//     code.
+//   - psqlODBC's own connect-time statements (SET ..., SHOW ..., the pg_type
+//     lookup) and BEGIN/COMMIT/ROLLBACK are answered here, never by the engine;
+//     the transaction status (idle, in transaction, failed) is reported as
+//     PostgreSQL would.
+//   - Cancel requests cancel the running statement's context; the connection
+//     stays usable.
+package altibasetest
