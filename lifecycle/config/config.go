@@ -1,6 +1,7 @@
 package config
 
 import (
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,7 @@ type Config struct {
 	ServerCount int    // AKU_SERVER_COUNT, 1..6
 
 	// Common properties.
-	SysPassword       string        // AKU_SYS_PASSWORD; see PasswordSource
+	SysPassword       Secret        // AKU_SYS_PASSWORD; see PasswordSource
 	PasswordSource    Source        // where SysPassword came from
 	PortNo            int           // AKU_PORT_NO, 1024..65535
 	ReplicationPortNo int           // AKU_REPLICATION_PORT_NO, 1024..65535
@@ -50,6 +51,21 @@ type Config struct {
 	// property name.
 	Sources map[string]Source
 }
+
+// Secret is a password. It prints as "********" through fmt, slog and
+// encoding/json so a logged Config never shows it; Reveal returns the text.
+type Secret string
+
+// Masked is how a Secret prints.
+const Masked = "********"
+
+// Reveal returns the password itself.
+func (s Secret) Reveal() string { return string(s) }
+
+func (s Secret) String() string               { return Masked }
+func (s Secret) GoString() string             { return `"` + Masked + `"` }
+func (s Secret) LogValue() slog.Value         { return slog.StringValue(Masked) }
+func (s Secret) MarshalText() ([]byte, error) { return []byte(Masked), nil }
 
 // User is the database user aku connects as. The original aku always uses
 // SYS (replication DDL is reserved to SYS).

@@ -38,8 +38,10 @@ type Property struct {
 	Env       bool // an environment variable of the same name overrides the file
 	Doc       string
 
-	// defaultFn computes a default that depends on the environment.
-	defaultFn func(getenv func(string) string) string
+	// DefaultEnv names an environment variable whose value, if set, replaces
+	// Default (below the file and the property's own override).
+	DefaultEnv string
+
 	// set checks v and stores it in c. It returns a *valueError.
 	set func(c *Config, v string, getenv func(string) string) error
 }
@@ -152,7 +154,7 @@ var properties = []Property{
 	{Name: PropSysPassword, Required: true, Kind: KindPassword, Env: true,
 		Doc: "Password of SYS. Overridden by $AKU_SYS_PASSWORD_FILE, then $AKU_SYS_PASSWORD.",
 		set: func(c *Config, v string, _ func(string) string) error {
-			c.SysPassword = v
+			c.SysPassword = Secret(v)
 			return nil
 		}},
 	intProp(PropPortNo, "20300", 1024, 65535, "", "Altibase service port (PORT_NO).",
@@ -225,13 +227,8 @@ var properties = []Property{
 	extension(intProp(PropLoginTimeout, "10", 1, 3600, "s", "Bound of one connection attempt (ODBC LOGIN_TIMEOUT).",
 		func(c *Config, n int64) { c.LoginTimeout = time.Duration(n) * time.Second })),
 	{Name: PropNLSUse, Default: defaultNLSUse, Kind: KindText, Extension: true, Env: true,
-		Doc: "Client character set (NLS_USE); defaults to $ALTIBASE_NLS_USE, else UTF8.",
-		defaultFn: func(getenv func(string) string) string {
-			if v := getenv(EnvAltibaseNLSUse); v != "" {
-				return v
-			}
-			return defaultNLSUse
-		},
+		Doc:        "Client character set (NLS_USE); defaults to $ALTIBASE_NLS_USE, else UTF8.",
+		DefaultEnv: EnvAltibaseNLSUse,
 		set: func(c *Config, v string, _ func(string) string) error {
 			c.NLSUse = v
 			if !nlsRE.MatchString(v) {

@@ -49,7 +49,6 @@ type rawFile struct {
 	Props    []rawProp // top-level properties in file order, except REPLICATIONS
 	ReplLine int       // line of REPLICATIONS (0: absent)
 	Groups   []rawGroup
-	Lines    int
 }
 
 // Group property names.
@@ -71,6 +70,15 @@ type scanner struct {
 
 func (s *scanner) errf(line int, prop, format string, args ...any) *Error {
 	return &Error{File: s.file, Line: line, Property: prop, Msg: fmt.Sprintf(format, args...), Kind: ErrSyntax}
+}
+
+// here is the current line for messages: at the end of a file that ends
+// with a newline, the last line rather than the empty one after it.
+func (s *scanner) here() int {
+	if s.eof() && s.line > 1 && strings.HasSuffix(s.src, "\n") {
+		return s.line - 1
+	}
+	return s.line
 }
 
 func (s *scanner) eof() bool { return s.pos >= len(s.src) }
@@ -166,7 +174,7 @@ func checkText(file, src string) error {
 			line++
 		case r == '\t' || r == '\r':
 		case r < 0x20 || r == 0x7f:
-			return &Error{File: file, Line: line, Msg: fmt.Sprintf("control character %q", r), Kind: ErrSyntax}
+			return &Error{File: file, Line: line, Msg: fmt.Sprintf("control character %U", r), Kind: ErrSyntax}
 		}
 		i += size
 	}
@@ -203,7 +211,7 @@ func scan(file, src string) (*rawFile, error) {
 					Msg: fmt.Sprintf("duplicate property (first set at line %d)", rf.ReplLine)}
 			}
 			rf.ReplLine = line
-			groups, err := s.groups(line)
+			groups, err := s.groups()
 			if err != nil {
 				return nil, err
 			}
@@ -214,17 +222,16 @@ func scan(file, src string) (*rawFile, error) {
 		v := s.restOfLine()
 		rf.Props = append(rf.Props, rawProp{Name: name, rawValue: rawValue{Value: v, Line: line}})
 	}
-	rf.Lines = s.line
 	return rf, nil
 }
 
 // groups parses "group { , group }" after "REPLICATIONS =".
-func (s *scanner) groups(line int) ([]rawGroup, error) {
+func (s *scanner) groups() ([]rawGroup, error) {
 	var gs []rawGroup
 	for {
 		s.skipBlank()
 		if s.peek() != '(' {
-			return nil, s.errf(s.line, propReplications, "expected '(' to open a replication group, found %s", s.describe())
+			return nil, s.errf(s.here(), propReplications, "expected '(' to open a replication group, found %s", s.describe())
 		}
 		s.pos++
 		g, err := s.group()
@@ -241,7 +248,7 @@ func (s *scanner) groups(line int) ([]rawGroup, error) {
 			continue
 		}
 		if !s.eof() && s.peek() != '\n' {
-			return nil, s.errf(s.line, propReplications, "expected ',' or end of line after a replication group, found %s", s.describe())
+			return nil, s.errf(s.here(), propReplications, "expected ',' or end of line after a replication group, found %s", s.describe())
 		}
 		pos, ln := s.pos, s.line
 		s.skipBlank()
@@ -261,13 +268,13 @@ func (s *scanner) group() (rawGroup, error) {
 		s.skipBlank()
 		switch c := s.peek(); {
 		case s.eof():
-			return g, s.errf(s.line, propReplications, "replication group opened at line %d is not closed", g.Line)
+			return g, s.errf(s.here(), propReplications, "replication group opened at line %d is not closed", g.Line)
 		case c == ')':
 			s.pos++
 			return g, nil
 		case c == '(':
 			if g.HasList {
-				return g, s.errf(s.line, propReplications, "second target list in the replication group opened at line %d", g.Line)
+				return g, s.errf(s.here(), propReplications, "second target list in the replication group opened at line %d", g.Line)
 			}
 			s.pos++
 			ts, err := s.targets()
@@ -276,7 +283,7 @@ func (s *scanner) group() (rawGroup, error) {
 			}
 			g.Targets, g.HasList = ts, true
 		case isSpecial(c):
-			return g, s.errf(s.line, propReplications, "expected a group property, a target list or ')', found %s", s.describe())
+			return g, s.errf(s.here(), propReplications, "expected a group property, a target list or ')', found %s", s.describe())
 		default:
 			line := s.line
 			name := s.word()
@@ -309,31 +316,31 @@ func (s *scanner) targets() ([]rawTarget, error) {
 	for {
 		s.skipBlank()
 		if len(ts) == 0 && s.peek() == ')' {
-			return nil, s.errf(s.line, propReplications, "empty target list: give at least one USER.TABLE")
+			return nil, s.errf(s.here(), propReplications, "empty target list: give at least one USER.TABLE")
 		}
 		t := rawTarget{Line: s.line}
 		if t.User = s.word(); t.User == "" {
-			return nil, s.errf(s.line, propReplications, "expected a target USER.TABLE, found %s", s.describe())
+			return nil, s.errf(s.here(), propReplications, "expected a target USER.TABLE, found %s", s.describe())
 		}
 		s.skipBlank()
 		if s.peek() != '.' {
-			return nil, s.errf(s.line, propReplications, "target %q: expected '.' between user and table, found %s", t.User, s.describe())
+			return nil, s.errf(s.here(), propReplications, "target %q: expected '.' between user and table, found %s", t.User, s.describe())
 		}
 		s.pos++
 		s.skipBlank()
 		if t.Table = s.word(); t.Table == "" {
-			return nil, s.errf(s.line, propReplications, "target %q: expected a table name after '.', found %s", t.User+".", s.describe())
+			return nil, s.errf(s.here(), propReplications, "target %q: expected a table name after '.', found %s", t.User+".", s.describe())
 		}
 		s.skipBlank()
 		if c := s.peek(); !s.eof() && !isSpecial(c) {
 			pos, line := s.pos, s.line
 			if kw := s.word(); !strings.EqualFold(kw, "PARTITION") {
 				s.pos, s.line = pos, line
-				return nil, s.errf(s.line, propReplications, "target %s.%s: expected ',', ')' or PARTITION, found %s", t.User, t.Table, s.describe())
+				return nil, s.errf(s.here(), propReplications, "target %s.%s: expected ',', ')' or PARTITION, found %s", t.User, t.Table, s.describe())
 			}
 			s.skipBlank()
 			if t.Partition = s.word(); t.Partition == "" {
-				return nil, s.errf(s.line, propReplications, "target %s.%s: expected a partition name after PARTITION, found %s", t.User, t.Table, s.describe())
+				return nil, s.errf(s.here(), propReplications, "target %s.%s: expected a partition name after PARTITION, found %s", t.User, t.Table, s.describe())
 			}
 			s.skipBlank()
 		}
@@ -345,7 +352,7 @@ func (s *scanner) targets() ([]rawTarget, error) {
 			s.pos++
 			return ts, nil
 		default:
-			return nil, s.errf(s.line, propReplications, "after target %s: expected ',' or ')', found %s", ts[len(ts)-1].String(), s.describe())
+			return nil, s.errf(s.here(), propReplications, "after target %s: expected ',' or ')', found %s", ts[len(ts)-1].String(), s.describe())
 		}
 	}
 }
