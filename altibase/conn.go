@@ -1,0 +1,441 @@
+package altibase
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	// Registers the "odbc" database/sql driver (cgo, unixODBC).
+	_ "github.com/alexbrainman/odbc"
+	"github.com/sethvargo/go-retry"
+)
+
+// Endpoint is one Altibase server's service address.
+type Endpoint struct {
+	Host string
+	Port int
+}
+
+// String renders host:port.
+func (e Endpoint) String() string { return net.JoinHostPort(e.Host, strconv.Itoa(e.Port)) }
+
+// Options configure a connection. The zero value of each field has a
+// documented default.
+type Options struct {
+	// Dialect selects Altibase's driver or the simulator through psqlODBC.
+	Dialect Dialect
+	// Driver is the ODBC driver's path (default DefaultDriver(Dialect)).
+	Driver string
+	// Password is SYS's password. It goes into the connection string only
+	// (braced as needed), never into odbc.ini, logs or errors.
+	Password string
+	// LoginTimeout bounds the connect (Altibase LOGIN_TIMEOUT, psqlODBC
+	// pqopt connect_timeout), whole seconds rounded up (default 10 s). A
+	// context deadline that comes sooner shortens it.
+	LoginTimeout time.Duration
+	// QueryTimeout is the session's QUERY_TIMEOUT (AKU_QUERY_TIMEOUT),
+	// whole seconds rounded up (default 3600 s). Statements are also
+	// bounded by a context deadline of QueryTimeout plus a margin.
+	QueryTimeout time.Duration
+	// NLSUse is Altibase's client character set (NLS_USE), e.g. UTF8.
+	// Empty leaves the driver's default. Ignored by the simulator dialect.
+	NLSUse string
+	// RetryCount is how many times a retryable failure is retried
+	// (AKU_QUERY_RETRY_COUNT); 0 disables retries.
+	RetryCount int
+	// RetryDelay is the wait between retries (AKU_QUERY_RETRY_DELAY_MSEC).
+	RetryDelay time.Duration
+	// Logger receives every statement at debug level (nil: discard).
+	Logger *slog.Logger
+}
+
+// Defaults for zero Options fields.
+const (
+	DefaultLoginTimeout = 10 * time.Second
+	DefaultQueryTimeout = 3600 * time.Second
+)
+
+// statementSlack is added to QueryTimeout for a statement's context
+// deadline: the server's QUERY_TIMEOUT should fire first and report 0x01044.
+const statementSlack = 30 * time.Second
+
+// withDefaults fills zero fields.
+func (o Options) withDefaults() Options {
+	if o.Driver == "" {
+		o.Driver = DefaultDriver(o.Dialect)
+	}
+	if o.LoginTimeout <= 0 {
+		o.LoginTimeout = DefaultLoginTimeout
+	}
+	if o.QueryTimeout <= 0 {
+		o.QueryTimeout = DefaultQueryTimeout
+	}
+	if o.RetryCount < 0 {
+		o.RetryCount = 0
+	}
+	if o.RetryDelay < 0 {
+		o.RetryDelay = 0
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Conn is one dedicated SYSDBA session to one server. Altibase admits one
+// SYSDBA session per server, and database/sql's pool silently re-runs
+// statements after link errors, so a Conn holds exactly one *sql.Conn of a
+// private *sql.DB (MaxOpenConns 1) and never runs statements on the DB.
+// After a lost link it reconnects before the next attempt. Close it
+// promptly. A Conn serialises its calls.
+type Conn struct {
+	ep   Endpoint
+	opts Options
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	closed bool
+	db     *sql.DB
+	sc     *sql.Conn // nil after a lost link until the next attempt reconnects
+}
+
+// Connect opens the SYSDBA session to ep, retrying transient failures
+// (refused, lost, another SYSDBA session) RetryCount times, and sets the
+// session QUERY_TIMEOUT.
+func Connect(ctx context.Context, ep Endpoint, opts Options) (*Conn, error) {
+	opts = opts.withDefaults()
+	if _, err := checkHost(ep.Host); err != nil {
+		return nil, err
+	}
+	if err := checkPort(ep.Port); err != nil {
+		return nil, err
+	}
+	if err := checkDriverPath(opts.Driver); err != nil {
+		return nil, err
+	}
+	c := &Conn{ep: ep, opts: opts, log: opts.Logger.With("server", ep.String())}
+	// withRetry connects before each try; the try itself has nothing to do.
+	err := c.withRetry(ctx, func(context.Context, error) error { return nil })
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Endpoint returns the server this connection talks to.
+func (c *Conn) Endpoint() Endpoint { return c.ep }
+
+// Close ends the session and releases the server's SYSDBA slot.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	var errs []error
+	if c.sc != nil {
+		errs = append(errs, c.sc.Close())
+		c.sc = nil
+	}
+	if c.db != nil {
+		errs = append(errs, c.db.Close())
+		c.db = nil
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close connection to %s: %w", c.ep, err)
+	}
+	return nil
+}
+
+// ensure connects if there is no live session: opens the session and sets
+// QUERY_TIMEOUT on it.
+func (c *Conn) ensure(ctx context.Context) error {
+	if c.sc != nil {
+		return nil
+	}
+	sc, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	c.sc = sc
+	if err := c.setQueryTimeout(ctx, c.opts.QueryTimeout); err != nil {
+		c.drop()
+		return err
+	}
+	return nil
+}
+
+// drop discards a session whose link is gone (or whose setup failed).
+func (c *Conn) drop() {
+	if c.sc != nil {
+		c.sc.Close() // the link is gone; the close error says nothing new
+		c.sc = nil
+	}
+}
+
+// open makes one connect attempt, bounded by the login timeout (in the
+// connection string) and by ctx: database/sql does not pass ctx to the
+// ODBC driver's connect, so a connect that outlives ctx is abandoned and
+// closed as soon as it finishes.
+func (c *Conn) open(ctx context.Context) (*sql.Conn, error) {
+	server := c.ep.String()
+	dsn, err := odbcConf.dsnFor(dsnKey{c.opts.Dialect, c.opts.Driver, c.ep.Host, c.ep.Port})
+	if err != nil {
+		return nil, classify(c.opts.Dialect, server, connectStatement, phaseConnect, err)
+	}
+	p := connParams{
+		dialect:      c.opts.Dialect,
+		dsn:          dsn,
+		host:         c.ep.Host,
+		port:         c.ep.Port,
+		password:     c.opts.Password,
+		loginTimeout: loginSeconds(ctx, c.opts.LoginTimeout),
+		queryTimeout: wholeSeconds(c.opts.QueryTimeout),
+		nlsUse:       c.opts.NLSUse,
+	}
+	cs, err := connString(p, false)
+	if err != nil {
+		return nil, err
+	}
+	shown, _ := connString(p, true)
+	c.log.Debug("connect", "connString", shown)
+	if c.db == nil {
+		db, err := sql.Open("odbc", cs)
+		if err != nil {
+			return nil, classify(c.opts.Dialect, server, connectStatement, phaseConnect, err)
+		}
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		c.db = db
+	}
+	type result struct {
+		sc  *sql.Conn
+		err error
+	}
+	ch := make(chan result, 1)
+	db := c.db
+	go func() {
+		sc, err := db.Conn(context.WithoutCancel(ctx))
+		ch <- result{sc, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return nil, classify(c.opts.Dialect, server, connectStatement, phaseConnect, r.err)
+		}
+		return r.sc, nil
+	case <-ctx.Done():
+		// The private DB goes with the abandoned attempt.
+		c.db = nil
+		go func() {
+			if r := <-ch; r.sc != nil {
+				r.sc.Close()
+			}
+			db.Close()
+		}()
+		return nil, classify(c.opts.Dialect, server, connectStatement, phaseConnect, ctx.Err())
+	}
+}
+
+// loginSeconds is the login timeout in whole seconds (at least 1), cut to
+// the context's remaining time.
+func loginSeconds(ctx context.Context, d time.Duration) int {
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < d {
+			d = left
+		}
+	}
+	if s := wholeSeconds(d); s > 1 {
+		return s
+	}
+	return 1
+}
+
+// wholeSeconds rounds d up to whole seconds.
+func wholeSeconds(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	s := math.Ceil(d.Seconds())
+	if s > math.MaxInt32 {
+		return math.MaxInt32
+	}
+	return int(s)
+}
+
+// ErrClosed reports a call on a closed Conn.
+var ErrClosed = errors.New("altibase connection closed")
+
+// attempt is one try of an operation on a live session. prev is non-nil
+// when the previous try lost the link after sending its statement: the
+// statement may or may not have run, and the attempt must look at the
+// server's state before sending it again (or refuse, see ErrUncertain).
+type attempt func(ctx context.Context, prev error) error
+
+// do runs fn with retries, serialised with the Conn's other calls.
+func (c *Conn) do(ctx context.Context, fn attempt) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return &Error{Server: c.ep.String(), Statement: "", Message: "connection closed", Err: ErrClosed}
+	}
+	return c.withRetry(ctx, fn)
+}
+
+// withRetry runs fn up to 1+RetryCount times (github.com/sethvargo/go-retry,
+// constant RetryDelay) while it fails with a retryable error. Before each
+// try the session is (re)connected; a lost link drops the session.
+func (c *Conn) withRetry(ctx context.Context, fn attempt) error {
+	r := retrier{
+		backoff: c.backoff(),
+		ensure:  c.ensure,
+		drop:    c.drop,
+		log:     c.log,
+		wrapCtx: func(err error) error {
+			return classify(c.opts.Dialect, c.ep.String(), "RETRY", phaseStatement, err)
+		},
+	}
+	return r.run(ctx, fn)
+}
+
+// retrier is the retry policy, apart from the connection so it can be
+// tested without a server.
+type retrier struct {
+	backoff retry.Backoff
+	ensure  func(context.Context) error // connect if needed
+	drop    func()                      // forget a session whose link is gone
+	log     *slog.Logger
+	wrapCtx func(error) error // classifies a context error
+}
+
+func (r retrier) run(ctx context.Context, fn attempt) error {
+	var prev, last error
+	err := retry.Do(ctx, r.backoff, func(ctx context.Context) error {
+		if err := r.ensure(ctx); err != nil {
+			last = err
+			return r.retryable(err)
+		}
+		err := fn(ctx, prev)
+		if err == nil {
+			return nil
+		}
+		last = err
+		if errors.Is(err, ErrLinkLost) {
+			r.drop()
+			prev = err
+		}
+		return r.retryable(err)
+	})
+	if err == nil {
+		return nil
+	}
+	if last != nil && !errors.Is(err, last) {
+		// go-retry returns the bare context error when ctx ends between
+		// tries; keep what the last try said.
+		return fmt.Errorf("%w (last attempt: %w)", r.wrapCtx(err), last)
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		return r.wrapCtx(err) // ctx ended before the first try
+	}
+	return err
+}
+
+// retryable marks err for go-retry if its class is transient.
+func (r retrier) retryable(err error) error {
+	if IsRetryable(err) {
+		r.log.Debug("retryable failure", "error", err)
+		return retry.RetryableError(err)
+	}
+	return err
+}
+
+// backoff is RetryCount retries RetryDelay apart (go-retry's NewConstant
+// refuses a zero delay, which tests use).
+func (c *Conn) backoff() retry.Backoff {
+	d := c.opts.RetryDelay
+	return retry.WithMaxRetries(uint64(c.opts.RetryCount), retry.BackoffFunc(func() (time.Duration, bool) { return d, false }))
+}
+
+// uncertain turns the link error of a try that may have run a statement
+// which must not run twice into a permanent ErrUncertain.
+func uncertain(prev error) error {
+	var e *Error
+	if !errors.As(prev, &e) {
+		return prev
+	}
+	u := *e
+	u.kinds |= kindUncertain
+	u.Message = "link lost after the statement was sent; its outcome is unknown: " + e.Message
+	return &u
+}
+
+// stmtContext bounds one statement: QueryTimeout plus a margin, so the
+// server's QUERY_TIMEOUT (0x01044) normally fires first.
+func (c *Conn) stmtContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.opts.QueryTimeout+statementSlack)
+}
+
+// exec runs one statement through QueryContext, which the driver cancels on
+// a deadline (ExecContext does not). A statement without a result set makes
+// alexbrainman/odbc return "Stmt did not create a result set" after it ran
+// successfully: that exact condition is success.
+func (c *Conn) exec(ctx context.Context, stmt string) error {
+	ctx, cancel := c.stmtContext(ctx)
+	defer cancel()
+	c.log.Debug("sql", "statement", stmt)
+	rows, err := c.sc.QueryContext(ctx, stmt)
+	if isNoResultSet(err) {
+		return nil
+	}
+	if err != nil {
+		return c.stmtError(stmt, err)
+	}
+	defer rows.Close()
+	for rows.Next() { // a result set nobody asked for: drain it
+	}
+	if err := rows.Err(); err != nil {
+		return c.stmtError(stmt, err)
+	}
+	return nil
+}
+
+// query runs a SELECT and hands each row to scan.
+func (c *Conn) query(ctx context.Context, stmt string, scan func(*sql.Rows) error, args ...any) error {
+	ctx, cancel := c.stmtContext(ctx)
+	defer cancel()
+	c.log.Debug("sql", "statement", stmt, "args", args)
+	rows, err := c.sc.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return c.stmtError(stmt, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return c.stmtError(stmt, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return c.stmtError(stmt, err)
+	}
+	return nil
+}
+
+func (c *Conn) stmtError(stmt string, err error) error {
+	e := classify(c.opts.Dialect, c.ep.String(), stmt, phaseStatement, err)
+	c.log.Debug("sql failed", "statement", stmt, "error", e)
+	return e
+}
+
+// setQueryTimeout sets the session QUERY_TIMEOUT. It goes through ALTER
+// SESSION because Altibase's driver ignores QUERY_TIMEOUT=60 in a
+// connection string (60 is its "unset" sentinel).
+func (c *Conn) setQueryTimeout(ctx context.Context, d time.Duration) error {
+	return c.exec(ctx, "ALTER SESSION SET QUERY_TIMEOUT = "+strconv.Itoa(wholeSeconds(d)))
+}

@@ -1,0 +1,372 @@
+package altibase
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Replication describes a replication object to create. aku replicates each
+// item to the same-named object on the peer.
+type Replication struct {
+	Name       string
+	RemoteHost string // the peer's DNS name or IP address
+	RemotePort int    // the peer's REPLICATION_PORT_NO (not its service port)
+	Items      []Item
+}
+
+// createSQL renders CREATE REPLICATION after validating every part.
+func (r Replication) createSQL() (string, error) {
+	name, err := replName(r.Name)
+	if err != nil {
+		return "", err
+	}
+	host, err := checkHost(r.RemoteHost)
+	if err != nil {
+		return "", err
+	}
+	if err := checkPort(r.RemotePort); err != nil {
+		return "", err
+	}
+	if len(r.Items) == 0 {
+		return "", fmt.Errorf("create replication %q: no items", r.Name)
+	}
+	items := make([]string, 0, len(r.Items))
+	for _, it := range r.Items {
+		t, err := it.sqlText()
+		if err != nil {
+			return "", err
+		}
+		items = append(items, "FROM "+t+" TO "+t)
+	}
+	return fmt.Sprintf("CREATE REPLICATION %s WITH '%s', %d %s",
+		name, host, r.RemotePort, strings.Join(items, ", ")), nil
+}
+
+// CreateReplication creates the object. ErrDuplicateReplication if one of
+// that name exists, ErrDuplicateHost if another uses the same host:port.
+// After a lost link it checks whether the object now exists before retrying.
+func (c *Conn) CreateReplication(ctx context.Context, r Replication) error {
+	stmt, err := r.createSQL()
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, func(ctx context.Context, prev error) error {
+		if prev != nil {
+			if _, ok, err := c.replication(ctx, r.Name); err != nil || ok {
+				return err
+			}
+		}
+		return c.exec(ctx, stmt)
+	})
+}
+
+// alterSQL renders "ALTER REPLICATION <name> <action>".
+func alterSQL(name, action string) (string, error) {
+	n, err := replName(name)
+	if err != nil {
+		return "", err
+	}
+	return "ALTER REPLICATION " + n + " " + action, nil
+}
+
+// Start starts the sender (ALTER REPLICATION name START): ErrAlreadyStarted
+// if it runs, ErrHandshake if the peer cannot be reached or lacks the
+// object. A successful START takes up to a second (server clock tick).
+// After a lost link it reads the sender's state before sending START again.
+func (c *Conn) Start(ctx context.Context, name string) error {
+	stmt, err := alterSQL(name, "START")
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, c.startAttempt(name, stmt))
+}
+
+// startAttempt sends stmt unless an earlier try already started the sender.
+func (c *Conn) startAttempt(name, stmt string) attempt {
+	return func(ctx context.Context, prev error) error {
+		if prev != nil {
+			running, err := c.running(ctx, name)
+			if err != nil || running {
+				return err
+			}
+		}
+		return c.exec(ctx, stmt)
+	}
+}
+
+// DefaultStartRetryWait bounds StartRetry's wait for a running sender.
+const DefaultStartRetryWait = 3 * time.Second
+
+// startRetryPoll is the V$REPSENDER poll interval of StartRetry (a sender
+// reaches STATUS=1 about 10 ms after START RETRY on a real server).
+const startRetryPoll = 10 * time.Millisecond
+
+// StartRetry starts the sender with START RETRY (returns in milliseconds,
+// where START waits for a server clock tick), then polls V$REPSENDER up to
+// wait (default DefaultStartRetryWait) for STATUS=1 and NET_ERROR_FLAG=0.
+// START RETRY never reports handshake errors, so if the sender does not come
+// up in time it STOPs it and runs a plain START, which returns the real
+// error (typically ErrHandshake) or succeeds. ErrAlreadyStarted as for Start.
+func (c *Conn) StartRetry(ctx context.Context, name string, wait time.Duration) error {
+	stmt, err := alterSQL(name, "START RETRY")
+	if err != nil {
+		return err
+	}
+	if wait <= 0 {
+		wait = DefaultStartRetryWait
+	}
+	if err := c.do(ctx, c.startAttempt(name, stmt)); err != nil {
+		return err
+	}
+	up, err := c.waitSender(ctx, name, wait)
+	if err != nil || up {
+		return err
+	}
+	c.log.Debug("sender did not come up after START RETRY; stopping it and starting plainly for the error", "replication", name, "wait", wait)
+	if err := c.Stop(ctx, name); err != nil && !errors.Is(err, ErrNotStarted) {
+		return err
+	}
+	return c.Start(ctx, name)
+}
+
+// waitSender polls V$REPSENDER until name's sender runs without a network
+// error, for at most wait. It reports whether it came up.
+func (c *Conn) waitSender(ctx context.Context, name string, wait time.Duration) (bool, error) {
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	t := time.NewTicker(startRetryPoll)
+	defer t.Stop()
+	for {
+		senders, err := c.Senders(wctx)
+		if err != nil {
+			if wctx.Err() != nil && ctx.Err() == nil {
+				return false, nil // our wait ran out mid-read
+			}
+			return false, err
+		}
+		for _, s := range senders {
+			if strings.EqualFold(s.Name, name) && s.Status == SenderRunning && !s.NetError {
+				return true, nil
+			}
+		}
+		select {
+		case <-wctx.Done():
+			if ctx.Err() != nil {
+				return false, classify(c.opts.Dialect, c.ep.String(), "POLL V$REPSENDER", phaseStatement, ctx.Err())
+			}
+			return false, nil
+		case <-t.C:
+		}
+	}
+}
+
+// Sync copies the tables to the peer and starts the sender (ALTER
+// REPLICATION name SYNC PARALLEL n; n <= 0 sends a plain SYNC). The target
+// tables must be empty (truncated) first. SYNC must not run twice on a
+// partly filled target, so after a lost link it is not retried: the error is
+// ErrUncertain (and ErrLinkLost) unless the sender is found running.
+func (c *Conn) Sync(ctx context.Context, name string, parallel int) error {
+	return c.sync(ctx, name, "SYNC", parallel, true)
+}
+
+// SyncOnly copies the tables without leaving a sender running (ALTER
+// REPLICATION name SYNC ONLY PARALLEL n). Not retried after a lost link.
+func (c *Conn) SyncOnly(ctx context.Context, name string, parallel int) error {
+	return c.sync(ctx, name, "SYNC ONLY", parallel, false)
+}
+
+func (c *Conn) sync(ctx context.Context, name, action string, parallel int, starts bool) error {
+	if parallel > 0 {
+		action += " PARALLEL " + strconv.Itoa(parallel)
+	}
+	stmt, err := alterSQL(name, action)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, func(ctx context.Context, prev error) error {
+		if prev == nil {
+			return c.exec(ctx, stmt)
+		}
+		if starts {
+			// A running sender after SYNC means SYNC finished.
+			if running, err := c.running(ctx, name); err != nil || running {
+				return err
+			}
+		}
+		return uncertain(prev)
+	})
+}
+
+// Stop stops the sender (ErrNotStarted if it is not started). After a lost
+// link it reads the state before sending STOP again.
+func (c *Conn) Stop(ctx context.Context, name string) error {
+	stmt, err := alterSQL(name, "STOP")
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, func(ctx context.Context, prev error) error {
+		if prev != nil {
+			st, ok, err := c.replication(ctx, name)
+			if err != nil {
+				return err
+			}
+			if ok && !st.IsStarted {
+				return nil
+			}
+		}
+		return c.exec(ctx, stmt)
+	})
+}
+
+// Reset clears the restart point (XSN becomes -1). ErrAlreadyStarted while
+// the sender runs. Running it twice is harmless, so it is simply retried.
+func (c *Conn) Reset(ctx context.Context, name string) error {
+	stmt, err := alterSQL(name, "RESET")
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, func(ctx context.Context, _ error) error { return c.exec(ctx, stmt) })
+}
+
+// Drop drops the object (ErrReplicationStarted while started,
+// ErrUndefinedReplication if absent). After a lost link it checks whether
+// the object is already gone.
+func (c *Conn) Drop(ctx context.Context, name string) error {
+	n, err := replName(name)
+	if err != nil {
+		return err
+	}
+	stmt := "DROP REPLICATION " + n
+	return c.do(ctx, func(ctx context.Context, prev error) error {
+		if prev != nil {
+			if _, ok, err := c.replication(ctx, name); err != nil || !ok {
+				return err
+			}
+		}
+		return c.exec(ctx, stmt)
+	})
+}
+
+// FlushOptions select the FLUSH form.
+type FlushOptions struct {
+	// All waits for the newest log, not just the log at statement time.
+	All bool
+	// Wait bounds the flush (FLUSH [ALL] WAIT n, whole seconds rounded up);
+	// 0 waits without a bound of its own (QUERY_TIMEOUT still applies).
+	Wait time.Duration
+}
+
+// Flush waits until the sender has sent the log (ALTER REPLICATION name
+// FLUSH [ALL] [WAIT n]). ErrNotStarted without a sender; ErrFlushTimeout
+// (also ErrTimeout) when WAIT runs out. Idempotent, so simply retried.
+func (c *Conn) Flush(ctx context.Context, name string, o FlushOptions) error {
+	action := "FLUSH"
+	if o.All {
+		action += " ALL"
+	}
+	if o.Wait > 0 {
+		action += " WAIT " + strconv.Itoa(wholeSeconds(o.Wait))
+	}
+	stmt, err := alterSQL(name, action)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, func(ctx context.Context, _ error) error { return c.exec(ctx, stmt) })
+}
+
+// ddlResetTimeout bounds setting REPLICATION_DDL_ENABLE back to 0 after a
+// TRUNCATE, on a fresh context (the caller's may be spent by then).
+const ddlResetTimeout = 30 * time.Second
+
+// Truncate empties the items' tables (TRUNCATE TABLE u.t, or ALTER TABLE
+// u.t TRUNCATE PARTITION p) with REPLICATION_DDL_ENABLE set to 1 for the
+// duration and set back to 0 afterwards, also on failure (with a fresh,
+// bounded context). Truncate only while the replications are stopped. A
+// TRUNCATE interrupted by a lost link is not re-sent (ErrUncertain).
+func (c *Conn) Truncate(ctx context.Context, items []Item) (err error) {
+	stmts := make([]string, 0, len(items))
+	for _, it := range items {
+		t, p, err := it.tableRef()
+		if err != nil {
+			return err
+		}
+		if p == "" {
+			stmts = append(stmts, "TRUNCATE TABLE "+t)
+		} else {
+			stmts = append(stmts, "ALTER TABLE "+t+" TRUNCATE PARTITION "+p)
+		}
+	}
+	if err := c.SetProperty(ctx, "REPLICATION_DDL_ENABLE", 1); err != nil {
+		return err
+	}
+	defer func() {
+		// Always restore, even when ctx is cancelled or expired.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ddlResetTimeout)
+		defer cancel()
+		if rerr := c.SetProperty(rctx, "REPLICATION_DDL_ENABLE", 0); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}()
+	for _, stmt := range stmts {
+		err := c.do(ctx, func(ctx context.Context, prev error) error {
+			if prev != nil {
+				return uncertain(prev)
+			}
+			return c.exec(ctx, stmt)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetProperty runs ALTER SYSTEM SET name = value (integer properties such
+// as ADMIN_MODE, REPLICATION_DDL_ENABLE). Idempotent, so simply retried.
+func (c *Conn) SetProperty(ctx context.Context, name string, value int64) error {
+	n, err := ident("property", name, maxObjectName)
+	if err != nil {
+		return err
+	}
+	stmt := "ALTER SYSTEM SET " + n + " = " + strconv.FormatInt(value, 10)
+	return c.do(ctx, func(ctx context.Context, _ error) error { return c.exec(ctx, stmt) })
+}
+
+// SetAdminMode runs ALTER SYSTEM SET ADMIN_MODE = mode (0 or 1).
+func (c *Conn) SetAdminMode(ctx context.Context, mode int) error {
+	if mode != 0 && mode != 1 {
+		return fmt.Errorf("set ADMIN_MODE %d: want 0 or 1", mode)
+	}
+	return c.SetProperty(ctx, "ADMIN_MODE", int64(mode))
+}
+
+// SetAllowDuplicateHosts runs ALTER SYSTEM SET
+// REPLICATION_ALLOW_DUPLICATE_HOSTS = 0|1, needed for several replications
+// between the same two servers.
+func (c *Conn) SetAllowDuplicateHosts(ctx context.Context, allow bool) error {
+	v := int64(0)
+	if allow {
+		v = 1
+	}
+	return c.SetProperty(ctx, "REPLICATION_ALLOW_DUPLICATE_HOSTS", v)
+}
+
+// SetQueryTimeout runs ALTER SESSION SET QUERY_TIMEOUT = d (whole seconds,
+// rounded up) and keeps it for reconnects. Unlimited (0) is refused: every
+// call aku makes is bounded.
+func (c *Conn) SetQueryTimeout(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("set QUERY_TIMEOUT %v: must be positive", d)
+	}
+	err := c.do(ctx, func(ctx context.Context, _ error) error { return c.setQueryTimeout(ctx, d) })
+	if err == nil {
+		c.mu.Lock()
+		c.opts.QueryTimeout = d
+		c.mu.Unlock()
+	}
+	return err
+}
