@@ -347,11 +347,12 @@ func (b *builder) crossChecks() {
 	}
 }
 
-// addAt reports a problem at the first of two sources that is in the file
-// (a default has no line), else at the first source.
+// addAt reports a problem at the primary source, or at the secondary one
+// when the primary is a default (which has no line) and the secondary is in
+// the file.
 func (b *builder) addAt(primary, secondary Source, prop string, kind error, format string, args ...any) {
 	src := primary
-	if src.Kind != FromFile && secondary.Kind == FromFile {
+	if src.Kind == FromDefault && secondary.Kind == FromFile {
 		src = secondary
 	}
 	e := &Error{File: b.file, Line: src.Line, Property: prop, Kind: kind, Msg: fmt.Sprintf(format, args...)}
