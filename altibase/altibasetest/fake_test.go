@@ -61,6 +61,9 @@ func (s *fakeSession) Exec(ctx context.Context, sql string) (*sim.Result, error)
 	s.e.mu.Lock()
 	s.e.execs = append(s.e.execs, sql)
 	s.e.mu.Unlock()
+	if strings.HasPrefix(strings.ToUpper(sql), "INSERT") {
+		return &sim.Result{Tag: "INSERT 1"}, nil
+	}
 	switch strings.ToUpper(sql) {
 	case "SELECT TYPES":
 		return &sim.Result{
@@ -73,8 +76,6 @@ func (s *fakeSession) Exec(ctx context.Context, sql string) (*sim.Result, error)
 				{int32(8), int64(1) << 40, "", nil, nil, "y"}},
 			Tag: "SELECT 2",
 		}, nil
-	case "INSERT":
-		return &sim.Result{Tag: "INSERT 1"}, nil
 	case "ADMIN ON", "ADMIN OFF":
 		s.e.mu.Lock()
 		s.e.admin = strings.HasSuffix(strings.ToUpper(sql), "ON")

@@ -252,3 +252,16 @@ func TestServerCloseDropsSessions(t *testing.T) {
 	c2 := connect(t, s.ConnString(true))
 	exec(t, c2, "INSERT")
 }
+
+func TestWireMultiStatementQuery(t *testing.T) {
+	s, e := newFakeServer(t)
+	c := connect(t, s.ConnString(true))
+	exec(t, c, "INSERT INTO T VALUES (1, 'a;b');INSERT INTO T VALUES (2, 'c')")
+	// The first error ends the query; later statements do not run.
+	_, err := c.ExecContext(ctxT(t), "INSERT 3;SELEKT;INSERT 4")
+	wantCode(t, err, altibase.CodeSyntaxError, "42000")
+	want := []string{"INSERT INTO T VALUES (1, 'a;b')", "INSERT INTO T VALUES (2, 'c')", "INSERT 3", "SELEKT"}
+	if got := e.executed(); !slices.Equal(got, want) {
+		t.Fatalf("engine ran %q, want %q", got, want)
+	}
+}
