@@ -60,6 +60,7 @@ type Member struct {
 	Host    string // stable host name used in replication objects
 	Addr    string // where to connect for SQL (pod IP or Host); empty: use Host
 	Ready   bool   // Kubernetes readiness where known; DNS mode: false (unknown)
+	Absent  bool   // known not to exist (API mode): not dialled at all
 }
 
 // Discovery tells the pod who it is and who its peers are.

@@ -35,6 +35,10 @@ func connect(ctx context.Context, d Dialer, self Member, members []Member, log *
 		selfErr error
 	)
 	for _, mem := range members {
+		if mem.Absent && mem.Ordinal != self.Ordinal {
+			log.Debug("Peer does not exist.", "pod", mem.Name)
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -1,0 +1,139 @@
+package k8s
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+)
+
+func leaseObj(holder string, renew time.Time, secs int32) *coordinationv1.Lease {
+	l := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "aku-start", Namespace: "db"}}
+	if holder != "" {
+		mt := metav1.NewMicroTime(renew)
+		l.Spec.HolderIdentity = &holder
+		l.Spec.RenewTime = &mt
+		l.Spec.LeaseDurationSeconds = &secs
+	}
+	return l
+}
+
+func TestFree(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 10, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		l    *coordinationv1.Lease
+		want bool
+	}{
+		{"unheld", leaseObj("", now, 0), true},
+		{"mine", leaseObj("sts-1", now, 15), true},
+		{"held, fresh", leaseObj("sts-2", now.Add(-5*time.Second), 15), false},
+		{"held, expired", leaseObj("sts-2", now.Add(-20*time.Second), 15), true},
+	} {
+		if got := Free(tc.l.Spec, "sts-1", now); got != tc.want {
+			t.Errorf("%s: Free = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestLeaseSerialises(t *testing.T) {
+	c := fake.NewClientset(leaseObj("", time.Time{}, 0))
+	var inside, maxInside int32
+	var wg sync.WaitGroup
+	for _, who := range []string{"sts-1", "sts-2", "sts-3"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := &Lease{Client: c, Namespace: "db", Name: "aku-start", Holder: who, TTL: 2 * time.Second, Poll: 5 * time.Millisecond}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			release, err := l.Acquire(ctx)
+			if err != nil {
+				t.Errorf("%s: %v", who, err)
+				return
+			}
+			n := atomic.AddInt32(&inside, 1)
+			for {
+				m := atomic.LoadInt32(&maxInside)
+				if n <= m || atomic.CompareAndSwapInt32(&maxInside, m, n) {
+					break
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+			atomic.AddInt32(&inside, -1)
+			if err := release(context.Background()); err != nil {
+				t.Errorf("%s release: %v", who, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if maxInside != 1 {
+		t.Errorf("%d holders at once, want 1", maxInside)
+	}
+}
+
+func TestLeaseExpiredHolderIsTakenOver(t *testing.T) {
+	c := fake.NewClientset(leaseObj("dead-pod", time.Now().Add(-time.Hour), 15))
+	l := &Lease{Client: c, Namespace: "db", Name: "aku-start", Holder: "sts-1", TTL: time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	release, err := l.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := c.CoordinationV1().Leases("db").Get(ctx, "aku-start", metav1.GetOptions{})
+	if h := got.Spec.HolderIdentity; h == nil || *h != "" {
+		t.Errorf("holder after release = %v, want empty", h)
+	}
+}
+
+func TestLeaseHeldTimesOut(t *testing.T) {
+	c := fake.NewClientset(leaseObj("sts-2", time.Now(), 3600))
+	l := &Lease{Client: c, Namespace: "db", Name: "aku-start", Holder: "sts-1", TTL: time.Second, Poll: 5 * time.Millisecond}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := l.Acquire(ctx); !errors.Is(err, ErrLeaseHeld) {
+		t.Fatalf("err = %v, want ErrLeaseHeld", err)
+	}
+}
+
+func TestLeaseConflictRetriedAndServerErrorSurfaces(t *testing.T) {
+	c := fake.NewClientset(leaseObj("", time.Time{}, 0))
+	var conflicts int32
+	c.PrependReactor("update", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if atomic.AddInt32(&conflicts, 1) <= 2 {
+			return true, nil, apierrors.NewConflict(schema.GroupResource{Resource: "leases"}, "aku-start", errors.New("changed"))
+		}
+		return false, nil, nil
+	})
+	l := &Lease{Client: c, Namespace: "db", Name: "aku-start", Holder: "sts-1", TTL: time.Second, Poll: time.Millisecond}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	release, err := l.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("conflicts not retried: %v", err)
+	}
+	release(context.Background())
+
+	bad := fake.NewClientset()
+	bad.PrependReactor("get", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewInternalError(errors.New("etcd down"))
+	})
+	l.Client = bad
+	if _, err := l.Acquire(ctx); err == nil || !apierrors.IsInternalError(errors.Unwrap(err)) {
+		t.Fatalf("server error: err = %v", err)
+	}
+}
