@@ -37,8 +37,8 @@ func (e *Events) Emit(ctx context.Context, warning bool, reason, message string)
 	}
 	ev := &corev1.Event{
 		ObjectMeta: metav1.ObjectMeta{
-			GenerateName: e.PodName + ".aku-",
-			Namespace:    e.Namespace,
+			Name:      fmt.Sprintf("%s.aku.%x", e.PodName, now.UnixNano()),
+			Namespace: e.Namespace,
 		},
 		InvolvedObject: corev1.ObjectReference{
 			Kind: "Pod", APIVersion: "v1", Namespace: e.Namespace, Name: e.PodName, UID: types.UID(e.PodUID),
