@@ -61,6 +61,7 @@ type Member struct {
 	Addr    string // where to connect for SQL (pod IP or Host); empty: use Host
 	Ready   bool   // Kubernetes readiness where known; DNS mode: false (unknown)
 	Absent  bool   // known not to exist (API mode): not dialled at all
+	Gone    bool   // outside the StatefulSet's current ordinals (API mode)
 }
 
 // Discovery tells the pod who it is and who its peers are.

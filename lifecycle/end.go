@@ -53,7 +53,9 @@ func (r *Runner) End(ctx context.Context) error {
 		why, reason = r.Intent(ctx)
 	}
 	if !ShouldReset(r.Opts.ResetAtEnd, k, why) {
-		log.Info("Replication reset skipped.", "why", resetSkipReason(r.Opts.ResetAtEnd, k, why, reason))
+		skip := resetSkipReason(r.Opts.ResetAtEnd, k, why, reason)
+		log.Info("Replication reset skipped.", "why", skip)
+		r.event(ctx, false, "AkuResetSkipped", "replication reset skipped: "+skip)
 		return r.removeMarker()
 	}
 	log.Info("Reset replications.", "intent", why.String())
@@ -72,6 +74,7 @@ func (r *Runner) End(ctx context.Context) error {
 		return err
 	}
 	log.Info("Replication reset has ended.")
+	r.event(ctx, false, "AkuReset", "replications reset ("+why.String()+")")
 	return r.removeMarker()
 }
 

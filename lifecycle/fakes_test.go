@@ -71,6 +71,7 @@ func (c *fakeCluster) Dial(_ context.Context, m Member) (Server, error) {
 type fakeDiscovery struct {
 	self int
 	n    int
+	gone map[int]bool
 }
 
 func member(i int) Member {
@@ -81,7 +82,9 @@ func (d fakeDiscovery) Self(context.Context) (Member, error) { return member(d.s
 func (d fakeDiscovery) Members(context.Context) ([]Member, error) {
 	var out []Member
 	for i := 0; i < d.n; i++ {
-		out = append(out, member(i))
+		m := member(i)
+		m.Gone = d.gone[i]
+		out = append(out, m)
 	}
 	return out, nil
 }

@@ -245,3 +245,53 @@ func TestSeveralGroupsAllowDuplicateHosts(t *testing.T) {
 		t.Errorf("REPLICATION_ALLOW_DUPLICATE_HOSTS not set: %q", c.traceOf(0))
 	}
 }
+
+func TestStartResetsObjectsTowardGonePods(t *testing.T) {
+	c := newFakeCluster(4)
+	upTo(t, c, 4)
+	// pod-3 was scaled away without its preStop: its server is gone, and the
+	// others still hold started objects toward it.
+	c.down[3] = true
+	opts := testOptions(t)
+	opts.ResetAtEnd = ResetNever
+	if err := runner(c, 1, opts).End(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.trace = nil
+	r := runner(c, 1, opts)
+	r.Discovery = fakeDiscovery{self: 1, n: 4, gone: map[int]bool{3: true}}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for pod, name := range map[int]string{0: "R_03", 1: "R_13", 2: "R_23"} {
+		o := c.servers[pod].objs[name]
+		if o.started || o.xsn != -1 {
+			t.Errorf("pod%d %s = %+v, want stopped and reset", pod, name, *o)
+		}
+	}
+}
+
+func TestStartTakesLockAndWaitsForMaster(t *testing.T) {
+	c := newFakeCluster(4)
+	c.down[2], c.down[3] = true, true
+	upTo(t, c, 1)
+	var events []string
+	locked, released, waited := false, false, false
+	r := runner(c, 1, testOptions(t))
+	r.Lock = func(context.Context) (func(context.Context) error, error) {
+		locked = true
+		return func(context.Context) error { released = true; return nil }, nil
+	}
+	r.WaitReady = func(_ context.Context, ord int) error { waited = ord == 0; return nil }
+	r.Event = func(_ context.Context, _ bool, reason, _ string) { events = append(events, reason) }
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !locked || !released || !waited {
+		t.Errorf("locked %v released %v waited for pod-0 %v", locked, released, waited)
+	}
+	want := []string{"AkuStarting", "AkuWaitingForMaster", "AkuSyncing", "AkuSyncFinished", "AkuStarted"}
+	if !slices.Equal(events, want) {
+		t.Errorf("events = %q, want %q", events, want)
+	}
+}

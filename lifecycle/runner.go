@@ -21,6 +21,20 @@ type Runner struct {
 	Intent func(ctx context.Context) (Intent, string)
 	// Sleep waits d or until ctx ends (time-based by default; tests shorten it).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Lock, when set, serialises start across pods (a Kubernetes Lease); the
+	// release function gets a fresh bounded context.
+	Lock func(ctx context.Context) (release func(context.Context) error, err error)
+	// WaitReady, when set, waits until a member is Ready (Kubernetes
+	// readiness); a slave waits for pod-0 before it syncs.
+	WaitReady func(ctx context.Context, ordinal int) error
+	// Event, when set, reports a phase to the orchestrator (Pod Events).
+	Event func(ctx context.Context, warning bool, reason, message string)
+}
+
+func (r *Runner) event(ctx context.Context, warning bool, reason, message string) {
+	if r.Event != nil {
+		r.Event(ctx, warning, reason, message)
+	}
 }
 
 func (r *Runner) log() *slog.Logger {

@@ -4,11 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Start runs `aku -p start` on this pod.
-func (r *Runner) Start(ctx context.Context) error {
+func (r *Runner) Start(ctx context.Context) (err error) {
 	log := r.log()
+	defer func() {
+		if err != nil && !errors.Is(err, ErrDuplicateStart) {
+			r.event(context.WithoutCancel(ctx), true, "AkuStartFailed", err.Error())
+		}
+	}()
 	done, err := r.markerExists()
 	if err != nil {
 		return err
@@ -17,6 +23,21 @@ func (r *Runner) Start(ctx context.Context) error {
 		log.Error("aku -p start has already completed on this pod; remove the marker file or run aku -p end first.",
 			"marker", r.Opts.MarkerFile)
 		return ErrDuplicateStart
+	}
+	r.event(ctx, false, "AkuStarting", "aku start began")
+	if r.Lock != nil {
+		release, err := r.Lock(ctx)
+		if err != nil {
+			return fmt.Errorf("take the start lock: %w", err)
+		}
+		defer func() {
+			// The work's context may have ended; releasing must still happen.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if rerr := release(rctx); rerr != nil {
+				log.Warn("Could not release the start lock; it expires by itself.", "err", rerr)
+			}
+		}()
 	}
 	m, err := r.open(ctx)
 	if err != nil {
@@ -34,6 +55,9 @@ func (r *Runner) Start(ctx context.Context) error {
 		return err
 	}
 	if err := r.createObjects(ctx, m); err != nil {
+		return err
+	}
+	if err := r.resetGone(ctx, m); err != nil {
 		return err
 	}
 	if role == RoleMaster {
@@ -56,7 +80,11 @@ func (r *Runner) Start(ctx context.Context) error {
 		return fmt.Errorf("set ADMIN_MODE = 0 on %s: %w", m.self, err)
 	}
 	log.Info("Server is open to users (ADMIN_MODE = 0).")
-	return r.writeMarker()
+	if err := r.writeMarker(); err != nil {
+		return err
+	}
+	r.event(ctx, false, "AkuStarted", fmt.Sprintf("aku start completed as %s pod", role))
+	return nil
 }
 
 // allowDuplicateHosts: several groups mean several objects toward the same
@@ -209,6 +237,7 @@ func (r *Runner) startPairs(ctx context.Context, m *mesh, groups []Group) error 
 		return err
 	}
 	r.log().Info("Replication flush has ended.")
+	r.event(ctx, false, "AkuFlushed", "replication gaps flushed")
 	return nil
 }
 
@@ -241,6 +270,13 @@ func (r *Runner) join(ctx context.Context, m *mesh, groups []Group) error {
 	log := r.log()
 	k := m.self.m.Ordinal
 	master := m.peers[0]
+	if r.WaitReady != nil && (master == nil || !master.m.Ready) {
+		r.event(ctx, false, "AkuWaitingForMaster", "waiting for pod-0 to be Ready before the sync")
+		log.Info("Wait for the MASTER pod to be Ready.")
+		if err := r.WaitReady(ctx, 0); err != nil {
+			return fmt.Errorf("%w: %w", ErrMasterAbsent, err)
+		}
+	}
 	if master == nil {
 		log.Error("The MASTER pod is not reachable; a new or reset pod must sync from it.")
 		return fmt.Errorf("%w: needed to sync %s", ErrMasterAbsent, groupNames(groups))
@@ -352,6 +388,7 @@ func (r *Runner) join(ctx context.Context, m *mesh, groups []Group) error {
 		return fmt.Errorf("%w: lost during the join", ErrMasterAbsent)
 	}
 	log.Info("Sync tables from MASTER Server.")
+	r.event(ctx, false, "AkuSyncing", "syncing from pod-0")
 	for _, g := range groups {
 		name := Name(g.Prefix, 0, k)
 		if err := master.srv.Sync(ctx, name, g.SyncParallel); err != nil {
@@ -359,6 +396,7 @@ func (r *Runner) join(ctx context.Context, m *mesh, groups []Group) error {
 		}
 	}
 	log.Info("Replication sync has ended.")
+	r.event(ctx, false, "AkuSyncFinished", "sync from pod-0 finished")
 
 	// 6. Start everything; this pod's object toward pod-0 last.
 	pinned = stillReachable(m, pinned)
@@ -406,4 +444,44 @@ func groupNames(groups []Group) []string {
 		out = append(out, g.Prefix)
 	}
 	return out
+}
+
+// resetGone stops and resets the objects toward ordinals that left the
+// StatefulSet without their preStop (a crash, a forced deletion): otherwise
+// this pod and its peers keep online logs for them forever (the manual's
+// caution about disk exhaustion).
+func (r *Runner) resetGone(ctx context.Context, m *mesh) error {
+	k := m.self.m.Ordinal
+	work := map[*node][]string{}
+	for _, mem := range m.members {
+		if !mem.Gone || mem.Ordinal == k {
+			continue
+		}
+		for _, n := range m.all() {
+			if n.m.Ordinal == mem.Ordinal {
+				continue
+			}
+			for _, name := range r.objectsToward(n.m.Ordinal, mem.Ordinal) {
+				if st, ok := n.states[name]; ok && (st.IsStarted || !st.Reset()) {
+					work[n] = append(work[n], name)
+				}
+			}
+		}
+	}
+	if len(work) == 0 {
+		return nil
+	}
+	r.log().Info("Reset replications toward pods that left without aku -p end.")
+	err := m.each(ctx, nodesOf(m, work), func(ctx context.Context, n *node) error {
+		for _, name := range work[n] {
+			if err := stopAndReset(ctx, n, name, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return m.refresh(ctx, nodesOf(m, work))
 }
