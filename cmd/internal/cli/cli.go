@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aku-k8s/aku/lifecycle/config"
+)
+
+// Exit codes of Main.
+const (
+	ExitOK      = 0 // success
+	ExitFailure = 1 // the action ran and failed
+	ExitUsage   = 2 // bad command line or bad configuration: nothing was done
+)
+
+// Sentinels returned by Run.
+var (
+	// ErrUsage marks a bad command line (unknown flag or action, flags
+	// that do not go together). Run has printed the synopsis.
+	ErrUsage = errors.New("usage error")
+	// ErrNoConfig means no aku.conf location is known.
+	ErrNoConfig = errors.New("cannot locate aku.conf: set ALTIBASE_HOME or AKU_CONF, or pass --config FILE")
+	// ErrNotBuilt is returned by -p until the lifecycle is built in.
+	ErrNotBuilt = errors.New("the lifecycle is not built into this binary yet")
+)
+
+// usageError is a command-line problem; it matches ErrUsage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string        { return e.msg }
+func (e *usageError) Is(target error) bool { return target == ErrUsage }
+
+// Main runs aku with the process's environment and standard streams and
+// returns the exit code. Only the mains call it.
+func Main(ctx context.Context, args []string) int {
+	err := Run(ctx, args, os.Getenv, os.Stdout, os.Stderr)
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(os.Stderr, "aku: "+line)
+		}
+	}
+	return ExitCode(err)
+}
+
+// ExitCode maps an error from Run to aku's exit code.
+func ExitCode(err error) int {
+	var ce *config.Error
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, ErrUsage), errors.Is(err, ErrNoConfig), errors.As(err, &ce):
+		return ExitUsage
+	default:
+		return ExitFailure
+	}
+}
+
+// Run is aku: it parses args, and prints help or the version, or loads the
+// configuration and runs -i or -p. env replaces os.Getenv; Run calls
+// neither os.Exit nor os.Getenv.
+func Run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	o, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprint(stderr, synopsis+"Run 'aku -h' for details.\n")
+		return err
+	}
+	switch {
+	case o.help:
+		_, err := fmt.Fprint(stdout, usage)
+		return err
+	case o.version:
+		_, err := fmt.Fprintln(stdout, versionString())
+		return err
+	}
+	path, err := configPath(o.config, env)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(path, config.WithEnv(env))
+	if err != nil {
+		return err
+	}
+	if o.info {
+		return writeInfo(stdout, cfg, o.showPassword)
+	}
+	logger := newLogger(o.logFormat, stderr)
+	return runPod(ctx, logger, cfg, o.pod)
+}
+
+// configPath locates aku.conf: --config, then $AKU_CONF, then
+// $ALTIBASE_HOME/conf/aku.conf, as the original aku.
+func configPath(flagValue string, env func(string) string) (string, error) {
+	switch {
+	case flagValue != "":
+		return flagValue, nil
+	case env("AKU_CONF") != "":
+		return env("AKU_CONF"), nil
+	case env(config.EnvAltibaseHome) != "":
+		return filepath.Join(env(config.EnvAltibaseHome), "conf", "aku.conf"), nil
+	}
+	return "", ErrNoConfig
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// runPod runs -p start|end|clean. The lifecycle arrives in a later change;
+// until then it fails honestly, after the configuration has been loaded and
+// validated.
+func runPod(_ context.Context, _ *slog.Logger, _ *config.Config, action string) error {
+	return fmt.Errorf("-p %s: %w", action, ErrNotBuilt)
+}
