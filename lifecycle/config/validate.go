@@ -8,19 +8,21 @@ import (
 
 // Identifiers. aku.conf names Altibase objects (users, tables, partitions,
 // the replication name prefix) as unquoted identifiers under a conservative
-// rule: an ASCII letter or '_' first, then ASCII letters, digits, '_' or '$'.
+// rule: an ASCII letter or '_' first, then ASCII letters, digits or '_' (the
+// same rule as the altibase package's SQL layer; '$' and '#', which Altibase
+// tolerates in some names, are refused).
 // Altibase folds unquoted identifiers to upper case, so aku stores them
 // upper-cased, the form the server stores in its catalog; "sys.t1" and
 // "SYS.T1" are the same target. Nothing else (quotes, spaces, dots, '#',
 // multibyte letters) is accepted, so no aku.conf value can reach SQL as
 // anything but a plain name.
-var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // checkIdent checks an identifier of at most max bytes and returns it in
 // upper case.
 func checkIdent(what, v string, max int) (string, error) {
 	if !identRE.MatchString(v) {
-		return "", invalidf("%s %q is not a valid Altibase identifier (letter or '_' first, then letters, digits, '_', '$')", what, v)
+		return "", invalidf("%s %q is not a valid Altibase identifier (an ASCII letter or '_' first, then letters, digits or '_')", what, v)
 	}
 	if len(v) > max {
 		return "", invalidf("%s %q is %d bytes long, at most %d allowed", what, v, len(v), max)
@@ -71,10 +73,14 @@ func checkHostname(h string) error {
 	if len(h) > MaxHostLen {
 		return fmt.Errorf("host name %q is %d bytes long; Altibase accepts at most %d in CREATE REPLICATION", h, len(h), MaxHostLen)
 	}
-	for _, l := range strings.Split(h, ".") {
+	labels := strings.Split(h, ".")
+	for _, l := range labels {
 		if len(l) > 63 || !hostLabelRE.MatchString(l) {
 			return fmt.Errorf("host name %q is not an RFC 1123 host name (label %q)", h, l)
 		}
+	}
+	if last := labels[len(labels)-1]; strings.Trim(last, "0123456789") == "" {
+		return fmt.Errorf("host name %q ends in a numeric label, like a mistyped IP address", h)
 	}
 	return nil
 }
