@@ -211,7 +211,8 @@ func (c *Conn) open(ctx context.Context) (*sql.Conn, error) {
 			return nil, classify(c.opts.Dialect, server, connectStatement, phaseConnect, err)
 		}
 		db.SetMaxOpenConns(1)
-		db.SetMaxIdleConns(1)
+		// No idle pool: closing the *sql.Conn disconnects (frees the SYSDBA slot).
+		db.SetMaxIdleConns(0)
 		c.db = db
 	}
 	type result struct {

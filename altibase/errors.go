@@ -175,17 +175,20 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "altibase %s: %s: ", e.Server, e.Statement)
+	msg := e.Message
+	if msg == "" && e.Err != nil {
+		msg = e.Err.Error()
+	}
+	if msg == "" {
+		msg = "failed"
+	}
 	switch {
 	case e.Code != 0:
-		fmt.Fprintf(&b, "%s (%s): %s", e.Code, e.SQLState, e.Message)
+		fmt.Fprintf(&b, "%s (%s): %s", e.Code, e.SQLState, msg)
 	case e.SQLState != "":
-		fmt.Fprintf(&b, "%s: %s", e.SQLState, e.Message)
-	case e.Message != "":
-		b.WriteString(e.Message)
-	case e.Err != nil:
-		b.WriteString(e.Err.Error())
+		fmt.Fprintf(&b, "%s: %s", e.SQLState, msg)
 	default:
-		b.WriteString("failed")
+		b.WriteString(msg)
 	}
 	return b.String()
 }

@@ -59,6 +59,11 @@ func (f *odbcFiles) dsnFor(key dsnKey) (string, error) {
 	if f.err != nil {
 		return "", f.err
 	}
+	// Without this check a changed ODBCINI shows up as the driver
+	// manager's puzzling IM002 "Data source name not found".
+	if ini := filepath.Join(f.dir, "odbc.ini"); os.Getenv("ODBCINI") != ini {
+		return "", fmt.Errorf("ODBCINI is %q, not aku's %q: something else in the process changed it", os.Getenv("ODBCINI"), ini)
+	}
 	if name, ok := f.names[key]; ok {
 		return name, nil
 	}

@@ -126,6 +126,10 @@ func TestDSNSection(t *testing.T) {
 // files, env vars pointing at it, one DSN per server, stable names, no
 // password anywhere. It changes process-wide state (as production does).
 func TestODBCFiles(t *testing.T) {
+	// Restore the process's ODBCINI/ODBCSYSINI afterwards: the package's own
+	// configuration (used by the integration tests) depends on them.
+	t.Setenv("ODBCINI", os.Getenv("ODBCINI"))
+	t.Setenv("ODBCSYSINI", os.Getenv("ODBCSYSINI"))
 	var f odbcFiles
 	a := dsnKey{DialectSimulator, SimulatorDriver, "127.0.0.1", 5001}
 	b := dsnKey{DialectSimulator, SimulatorDriver, "127.0.0.1", 5002}
@@ -178,6 +182,10 @@ func TestODBCFiles(t *testing.T) {
 	}
 	if strings.Contains(strings.ToUpper(string(ini)), "PWD") {
 		t.Errorf("odbc.ini holds a password field:\n%s", ini)
+	}
+	os.Setenv("ODBCINI", "/elsewhere/odbc.ini")
+	if _, err := f.dsnFor(dsnKey{DialectSimulator, SimulatorDriver, "127.0.0.1", 5003}); err == nil {
+		t.Error("a changed ODBCINI went unnoticed")
 	}
 }
 
