@@ -171,11 +171,16 @@ func (c *Conn) ensure(ctx context.Context) error {
 	return nil
 }
 
-// drop discards a session whose link is gone (or whose setup failed).
+// drop discards a session whose link is gone (or whose setup failed),
+// with its private DB; the next attempt builds both afresh.
 func (c *Conn) drop() {
 	if c.sc != nil {
 		c.sc.Close() // the link is gone; the close error says nothing new
 		c.sc = nil
+	}
+	if c.db != nil {
+		c.db.Close()
+		c.db = nil
 	}
 }
 
@@ -205,22 +210,20 @@ func (c *Conn) open(ctx context.Context) (*sql.Conn, error) {
 	}
 	shown, _ := connString(p, true)
 	c.log.Debug("connect", "connString", shown)
-	if c.db == nil {
-		db, err := sql.Open("odbc", cs)
-		if err != nil {
-			return nil, classify(c.opts.Dialect, server, connectStatement, phaseConnect, err)
-		}
-		db.SetMaxOpenConns(1)
-		// No idle pool: closing the *sql.Conn disconnects (frees the SYSDBA slot).
-		db.SetMaxIdleConns(0)
-		c.db = db
+	// A private DB per attempt: its connection string carries this
+	// attempt's login timeout. One open connection at most, and no idle
+	// pool, so closing the *sql.Conn disconnects (frees the SYSDBA slot).
+	db, err := sql.Open("odbc", cs)
+	if err != nil {
+		return nil, classify(c.opts.Dialect, server, connectStatement, phaseConnect, err)
 	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(0)
 	type result struct {
 		sc  *sql.Conn
 		err error
 	}
 	ch := make(chan result, 1)
-	db := c.db
 	go func() {
 		sc, err := db.Conn(context.WithoutCancel(ctx))
 		ch <- result{sc, err}
@@ -228,12 +231,13 @@ func (c *Conn) open(ctx context.Context) (*sql.Conn, error) {
 	select {
 	case r := <-ch:
 		if r.err != nil {
+			db.Close()
 			return nil, classify(c.opts.Dialect, server, connectStatement, phaseConnect, r.err)
 		}
+		c.db = db
 		return r.sc, nil
 	case <-ctx.Done():
 		// The private DB goes with the abandoned attempt.
-		c.db = nil
 		go func() {
 			if r := <-ch; r.sc != nil {
 				r.sc.Close()
