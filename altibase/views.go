@@ -3,6 +3,9 @@ package altibase
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -242,4 +245,24 @@ func (c *Conn) Property(ctx context.Context, name string) (value string, ok bool
 		}, strings.ToUpper(n))
 	})
 	return value, ok, err
+}
+
+// ErrNoProperty reports a property the server does not have.
+var ErrNoProperty = errors.New("no such property")
+
+// PropertyInt reads an integer property (ADMIN_MODE, REPLICATION_DDL_ENABLE,
+// ...): ErrNoProperty if the server has none of that name.
+func (c *Conn) PropertyInt(ctx context.Context, name string) (int64, error) {
+	v, ok, err := c.Property(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, fmt.Errorf("read property %q from %s: %w", name, c.ep, ErrNoProperty)
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("read property %q from %s: value %q is not an integer: %w", name, c.ep, v, err)
+	}
+	return n, nil
 }
