@@ -98,10 +98,7 @@ func (b *builder) addValueErr(src Source, prop string, err error) {
 	case FromDefault:
 		e.Msg = "default " + e.Msg
 	}
-	if b.failed == nil {
-		b.failed = map[string]bool{}
-	}
-	b.failed[prop] = true
+	b.markFailed(prop)
 	b.errs = append(b.errs, e)
 }
 
@@ -210,100 +207,6 @@ func unknownMsg(name string) string {
 		}
 	}
 	return fmt.Sprintf("unknown property %q", name)
-}
-
-func (b *builder) groups(rf *rawFile) {
-	if rf.ReplLine == 0 {
-		b.errs = append(b.errs, &Error{File: b.file, Property: propReplications, Kind: ErrMissing, Msg: missingMsg(propReplications)})
-		return
-	}
-	prefixes := map[string]int{}       // prefix -> line
-	targets := map[string]Target{}     // "USER.TABLE[ PARTITION P]" -> first
-	partitioned := map[string]Target{} // "USER.TABLE" -> its first partition target
-	for _, rg := range rf.Groups {
-		g := Group{Line: rg.Line, SyncParallel: 1}
-		ok := true
-		if rv, set := rg.Props[propPrefix]; !set {
-			b.errs = append(b.errs, &Error{File: b.file, Line: rg.Line, Property: propPrefix, Kind: ErrMissing, Msg: missingMsg(propPrefix)})
-			ok = false
-		} else if p, err := checkIdent("prefix", rv.Value, MaxPrefixLen); err != nil {
-			b.addValueErr(Source{Kind: FromFile, Line: rv.Line}, propPrefix, err)
-			ok = false
-		} else if first, dup := prefixes[p]; dup {
-			b.add(rv.Line, propPrefix, ErrDuplicate, "duplicate prefix %s (first used at line %d)", p, first)
-			ok = false
-		} else {
-			prefixes[p], g.Prefix = rv.Line, p
-		}
-		if rv, set := rg.Props[propSyncParallel]; set {
-			n, err := parseInt(rv.Value, 1, MaxSyncParallel)
-			if err != nil {
-				b.addValueErr(Source{Kind: FromFile, Line: rv.Line}, propSyncParallel, err)
-				ok = false
-			}
-			g.SyncParallel = int(n)
-		}
-		if !rg.HasList {
-			b.add(rg.Line, propReplications, ErrSyntax, "the replication group has no target list ( USER.TABLE, ... )")
-			ok = false
-		}
-		for _, rt := range rg.Targets {
-			t, err := b.target(rt)
-			if err != nil {
-				b.addValueErr(Source{Kind: FromFile, Line: rt.Line}, propReplications, err)
-				ok = false
-				continue
-			}
-			if msg := overlap(t, targets, partitioned); msg != "" {
-				b.add(rt.Line, propReplications, ErrDuplicate, "%s", msg)
-				ok = false
-				continue
-			}
-			g.Targets = append(g.Targets, t)
-		}
-		if ok {
-			b.c.Groups = append(b.c.Groups, g)
-		}
-	}
-}
-
-// overlap reports a target already listed, or a whole table and one of its
-// partitions both listed (aku would replicate the partition twice), and
-// records t otherwise.
-func overlap(t Target, targets, partitioned map[string]Target) string {
-	table := t.User + "." + t.Table
-	if first, dup := targets[t.String()]; dup {
-		return fmt.Sprintf("duplicate target %s (first at line %d)", t, first.Line)
-	}
-	if whole, dup := targets[table]; dup && t.Partition != "" {
-		return fmt.Sprintf("target %s overlaps %s (line %d), which replicates the whole table", t, whole, whole.Line)
-	}
-	if part, dup := partitioned[table]; dup && t.Partition == "" {
-		return fmt.Sprintf("target %s overlaps %s (line %d): list either the table or its partitions", t, part, part.Line)
-	}
-	targets[t.String()] = t
-	if _, seen := partitioned[table]; t.Partition != "" && !seen {
-		partitioned[table] = t
-	}
-	return ""
-}
-
-// target checks and upper-cases one target's names.
-func (b *builder) target(rt rawTarget) (Target, error) {
-	t := Target{Line: rt.Line}
-	var err error
-	if t.User, err = checkIdent("user name", rt.User, MaxObjectNameLen); err != nil {
-		return t, err
-	}
-	if t.Table, err = checkIdent("table name", rt.Table, MaxObjectNameLen); err != nil {
-		return t, err
-	}
-	if rt.Partition != "" {
-		if t.Partition, err = checkIdent("partition name", rt.Partition, MaxObjectNameLen); err != nil {
-			return t, err
-		}
-	}
-	return t, nil
 }
 
 // crossChecks validates properties that are only wrong together. It skips
