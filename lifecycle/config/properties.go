@@ -152,7 +152,7 @@ var properties = []Property{
 		"Maximum number of Altibase servers (pods) kept in replication.",
 		func(c *Config, n int64) { c.ServerCount = int(n) }),
 	{Name: PropSysPassword, Required: true, Kind: KindPassword, Env: true,
-		Doc: "Password of SYS. Overridden by $AKU_SYS_PASSWORD_FILE, then $AKU_SYS_PASSWORD.",
+		Doc: "Password of SYS. $AKU_SYS_PASSWORD_FILE (a file) wins over $AKU_SYS_PASSWORD, which wins over aku.conf.",
 		set: func(c *Config, v string, _ func(string) string) error {
 			c.SysPassword = Secret(v)
 			return nil

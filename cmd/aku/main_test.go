@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBinary builds the real aku, aku-start and aku-end with the version
+// stamped as the Makefile does, and checks their output and exit codes.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries")
+	}
+	dir := t.TempDir()
+	ldflags := "-X github.com/aku-k8s/aku/cmd/internal/cli.version=v0.0.0-test -X github.com/aku-k8s/aku/cmd/internal/cli.commit=feedbee"
+	build := exec.Command("go", "build", "-ldflags", ldflags, "-o", dir+string(os.PathSeparator), ".", "../aku-start", "../aku-end")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	conf, err := filepath.Abs("../internal/cli/testdata/manual-sample.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		bin      string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{"version", "aku", []string{"-v"}, 0, "aku version v0.0.0-test (commit feedbee, go", ""},
+		{"info", "aku", []string{"-i", "--config", conf}, 0, "Host             : AKUHOST-0.altibase-svc\n", ""},
+		{"usage", "aku", []string{"--bogus"}, 2, "", "aku: flag provided but not defined: -bogus\n"},
+		{"pod", "aku", []string{"-p", "clean", "--config", conf}, 1, "", "aku: -p clean: the lifecycle is not built into this binary yet\n"},
+		{"aku-start", "aku-start", []string{"--config", conf}, 1, "", "aku: -p start: the lifecycle is not built into this binary yet\n"},
+		{"aku-end", "aku-end", []string{"--config", conf}, 1, "", "aku: -p end: the lifecycle is not built into this binary yet\n"},
+		{"bad-config", "aku-end", []string{"--config", "/nonexistent.conf"}, 2, "", "aku: /nonexistent.conf: cannot open the configuration file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			cmd := exec.Command(filepath.Join(dir, tt.bin), tt.args...)
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			err := cmd.Run()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tt.wantCode {
+				t.Errorf("exit code %d, want %d (stderr %q)", code, tt.wantCode, errOut.String())
+			}
+			if !strings.Contains(out.String(), tt.wantOut) {
+				t.Errorf("stdout %q lacks %q", out.String(), tt.wantOut)
+			}
+			if !strings.Contains(errOut.String(), tt.wantErr) {
+				t.Errorf("stderr %q lacks %q", errOut.String(), tt.wantErr)
+			}
+		})
+	}
+}
