@@ -81,8 +81,13 @@ func (f *odbcFiles) dsnFor(key dsnKey) (string, error) {
 }
 
 // setup creates the private directory, writes odbcinst.ini and an empty
-// odbc.ini, and points ODBCINI/ODBCSYSINI at them.
+// odbc.ini, and points ODBCINI/ODBCSYSINI at them. It refuses to run when
+// the driver manager pools connections (see poolingEnabled).
 func (f *odbcFiles) setup() error {
+	if sys := systemODBCInst(); poolingEnabled(sys) {
+		return fmt.Errorf("%s enables unixODBC connection pooling ([ODBC] Pooling): a closed connection would keep "+
+			"the server's only SYSDBA session; start aku with ODBCSYSINI pointing at a directory without it: %w", sys, ErrPooling)
+	}
 	dir, err := os.MkdirTemp("", "aku-odbc-")
 	if err != nil {
 		return fmt.Errorf("create private ODBC configuration directory: %w", err)
@@ -171,6 +176,50 @@ func checkDriverPath(p string) error {
 		}
 	}
 	return nil
+}
+
+// ErrPooling reports that unixODBC connection pooling is on for this process.
+var ErrPooling = errors.New("ODBC connection pooling enabled")
+
+// systemODBCInst is the odbcinst.ini unixODBC read when alexbrainman/odbc
+// allocated its environment handle at package init: $ODBCSYSINI as the
+// process started (setup has not replaced it yet), else Debian's /etc.
+func systemODBCInst() string {
+	dir := os.Getenv("ODBCSYSINI")
+	if dir == "" {
+		dir = "/etc"
+	}
+	return filepath.Join(dir, "odbcinst.ini")
+}
+
+// poolingEnabled reports whether the odbcinst.ini at path turns pooling on
+// ([ODBC] Pooling = Yes/1/True). Measured: with it, SQLDisconnect leaves the
+// session open in unixODBC's pool (the server kept the SYSDBA session after
+// Close), and the private odbcinst.ini cannot switch it off because unixODBC
+// reads that setting once, at driver package init. A missing or unreadable
+// file means no pooling.
+func poolingEnabled(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	section := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") {
+			section = strings.ToUpper(strings.TrimSpace(line[1 : len(line)-1]))
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || section != "ODBC" || !strings.EqualFold(strings.TrimSpace(k), "Pooling") {
+			continue
+		}
+		switch strings.ToUpper(strings.TrimSpace(v)) {
+		case "YES", "1", "TRUE", "ON":
+			return true
+		}
+	}
+	return false
 }
 
 // ErrInvalidDriverPath reports an ODBC driver path the client refuses to put

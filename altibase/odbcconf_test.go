@@ -216,3 +216,31 @@ func TestParseDialect(t *testing.T) {
 		t.Errorf("DefaultDriver = %q", got)
 	}
 }
+
+func TestPoolingEnabled(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, ini string
+		want      bool
+	}{
+		{"debian_default", "[PostgreSQL Unicode]\nDriver=psqlodbcw.so\n", false},
+		{"pooling_yes", "[ODBC]\nPooling=Yes\n", true},
+		{"pooling_spaces_case", "[odbc]\n  pooling = yes \n", true},
+		{"pooling_no", "[ODBC]\nPooling=No\n", false},
+		{"other_section", "[Driver]\nPooling=Yes\n", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, tc.name+".ini")
+			if err := os.WriteFile(p, []byte(tc.ini), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if got := poolingEnabled(p); got != tc.want {
+				t.Errorf("poolingEnabled = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if poolingEnabled(filepath.Join(dir, "missing.ini")) {
+		t.Error("a missing file enables pooling")
+	}
+}
