@@ -127,9 +127,10 @@ func (c *Conn) replication(ctx context.Context, name string) (ReplicationState, 
 	return ReplicationState{}, false, nil
 }
 
-// running reports whether name's sender exists (V$REPSENDER) or the object
-// is marked started (caller holds mu): after a lost link, this is how a
-// START or SYNC that may have run is recognised.
+// running reports whether name has a sender thread (a V$REPSENDER row;
+// caller holds mu): after a lost link, this is how a START or SYNC that may
+// have run is recognised. IS_STARTED alone is not enough: it stays 1 when a
+// sender died abnormally.
 func (c *Conn) running(ctx context.Context, name string) (bool, error) {
 	senders, err := c.senders(ctx)
 	if err != nil {
@@ -140,8 +141,7 @@ func (c *Conn) running(ctx context.Context, name string) (bool, error) {
 			return true, nil
 		}
 	}
-	st, ok, err := c.replication(ctx, name)
-	return ok && st.IsStarted, err
+	return false, nil
 }
 
 // Senders reads V$REPSENDER.
