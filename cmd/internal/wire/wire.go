@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/aku-k8s/aku/altibase"
 	"github.com/aku-k8s/aku/lifecycle"
@@ -136,18 +135,8 @@ func (s *Server) SetAdminMode(ctx context.Context, on bool) error {
 
 // Property implements lifecycle.Server.
 func (s *Server) Property(ctx context.Context, name string) (int64, error) {
-	v, ok, err := s.c.Property(ctx, name)
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	if !ok {
-		return 0, fmt.Errorf("property %s: not known to the server", name)
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("property %s: value %q is not a number", name, v)
-	}
-	return n, nil
+	v, err := s.c.PropertyInt(ctx, name)
+	return v, mapErr(err)
 }
 
 // SetProperty implements lifecycle.Server.
