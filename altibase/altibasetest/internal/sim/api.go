@@ -89,6 +89,12 @@ type Error struct {
 	Code     altibase.Code
 	SQLState string
 	Message  string
+
+	cause error // context.Canceled / DeadlineExceeded for timeouts and cancels
 }
 
 func (e *Error) Error() string { return altibase.ServerMessage(e.Code, e.Message) }
+
+// Unwrap returns the context error behind a query timeout (0x01044) or a
+// client cancel (CodeQueryCancelled), so errors.Is(err, context.Canceled) works.
+func (e *Error) Unwrap() error { return e.cause }
