@@ -13,11 +13,7 @@ type Code uint32
 // The Altibase error codes aku and the simulator use (altibase.md sections 2,
 // 4, 5 and 8). The simulator raises exactly these; the client classifies them.
 const (
-	CodeQueryTimeout Code = 0x01044 // Client's query exceeded the execution time limit.
-	// CodeQueryCancelled is the simulator's code for a statement cancelled by
-	// the client (SQLCancel); SQLSTATE HY008. Not a measured Altibase code:
-	// Altibase's driver reports a cancel on the client side.
-	CodeQueryCancelled        Code = 0x0104C
+	CodeQueryTimeout          Code = 0x01044 // Client's query exceeded the execution time limit.
 	CodeNoPermission          Code = 0x31084 // The user has no permission to execute the SQL statement.
 	CodeNameTooLong           Code = 0x3118B // The length of the name exceeds the maximum limit.
 	CodeReplicationDDLDisable Code = 0x312C4 // DDL on a replicated table with REPLICATION_DDL_ENABLE=0.
@@ -48,6 +44,12 @@ const (
 	CodeUndefinedReplication  Code = 0x6111B // Undefined replication name.
 	CodeSyncFailed            Code = 0x61153 // Replication synchronization failed.
 )
+
+// CodeQueryCancelled is the simulator's code for a statement cancelled by the
+// client (a cancel request / SQLCancel); SQLSTATE HY008. It is not a measured
+// Altibase server code: Altibase's own driver reports a cancel on the client
+// side.
+const CodeQueryCancelled Code = 0x0104C
 
 // String renders the code as Altibase prints it: ERR-6100D.
 func (c Code) String() string { return fmt.Sprintf("ERR-%05X", uint32(c)) }

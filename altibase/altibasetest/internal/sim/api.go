@@ -1,10 +1,7 @@
-// Package sim is the Altibase simulator's engine: one Node is one Altibase
-// server (catalog, tables, change log, replication objects, senders and
-// receivers over real TCP, properties, sessions). It knows nothing of the
-// PostgreSQL wire protocol; package altibasetest puts it on the network.
-//
 // This file is the contract between the engine and the wire layer. Keep the
-// exported names and meanings stable; add, do not change.
+// exported names and meanings stable; add, do not change. The package
+// documentation is in doc.go.
+
 package sim
 
 import (

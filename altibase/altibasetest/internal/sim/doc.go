@@ -1,0 +1,98 @@
+// Package sim is the Altibase simulator's engine: one Node is one Altibase
+// server (catalog, tables, change log, replication objects, senders and
+// receivers over real TCP, properties, sessions). It knows nothing of the
+// PostgreSQL wire protocol; package altibasetest puts it on the network.
+//
+// It is a test oracle for aku: its behaviour follows
+// /work/shared/reference/altibase.md (section 8, measured on a real server,
+// wins) and the 32 cases of altibase-conformance.md, which its tests replay.
+//
+// # Storage and durability
+//
+// A node keeps everything in memory and, with Options.DataDir, writes every
+// statement through to a bbolt file in one transaction before answering
+// (NoSync: the write survives a process kill, as Kill models, not a power
+// cut). Open on the same directory restores tables, the change log the
+// replication objects still need, the objects (IS_STARTED, XSN) and restarts
+// the senders of objects left started (REPLICATION_SENDER_AUTO_START).
+// ALTER SYSTEM values are not persisted: Open applies Options.Properties, as
+// a server rereads altibase.properties.
+//
+// # Change log and XSN
+//
+// Every committed INSERT, UPDATE and DELETE appends a record with the next
+// sequence number (SN). An object's XSN is the SN of the last record the peer
+// acknowledged: -1 after CREATE and RESET; START of an object at -1 begins at
+// the current log position (earlier rows are never sent), a stopped object
+// resumes from its XSN; SYNC copies a snapshot and starts from the snapshot's
+// position. Changes a receiver applies are not logged, so they are never
+// passed on to a third node (Altibase does not propagate). Receivers apply by
+// primary key; an INSERT of an existing key or an UPDATE/DELETE of a missing
+// one is counted in V$REPRECEIVER (*_FAILURE_COUNT) and skipped.
+//
+// # Replication protocol
+//
+// A sender dials the object's host, sends Hello{name, items, sync}; the
+// receiver answers OK only if it has an object of that name whose items
+// mirror the sender's (else the sender reports 0x6100D "(Network error
+// during receiving metadata ACK)"; nobody listening gives "(Handshake Process
+// Error)"). Then SYNC rows (acknowledged per 5,000) and log batches
+// (acknowledged with their end SN, which becomes the XSN). See wire.go.
+//
+// # SQL
+//
+// A hand-written tokenizer and recursive-descent parser accept the
+// statements aku issues plus what tests need: CREATE TABLE (INTEGER, BIGINT,
+// VARCHAR(n), CHAR(n), PRIMARY KEY, PARTITION BY RANGE), CREATE USER u
+// IDENTIFIED BY p, INSERT (multi-row), UPDATE, DELETE, TRUNCATE TABLE,
+// SELECT (columns or *, COUNT(*), literals, WHERE col op literal [AND ...],
+// ORDER BY) over tables, DUAL, SYSTEM_.SYS_REPLICATIONS_, SYS_REPL_HOSTS_,
+// SYS_REPL_ITEMS_, V$REPSENDER, V$REPRECEIVER, V$REPGAP, V$REPSYNC and
+// V$PROPERTY; CREATE/ALTER/DROP REPLICATION; ALTER SYSTEM SET p = n; ALTER
+// SESSION SET p = n | DEFAULT | FALSE; COMMIT and ROLLBACK (no-ops: every
+// statement autocommits). Anything else is 0x31001.
+//
+// Command tags follow PostgreSQL's forms so the wire layer can pass them on:
+// "SELECT n", "INSERT 0 n", "UPDATE n", "DELETE n", "CREATE", "CREATE TABLE",
+// "ALTER", "DROP", "TRUNCATE TABLE", "COMMIT", "SIM".
+//
+// # Simulator properties
+//
+// Besides Altibase's own (V$PROPERTY lists them), two belong to the simulator:
+//
+//	SIM_SYNC_CONFLICT_MODE   read on the node receiving a SYNC: 1 (default)
+//	                         fails with 0x61153 at the first existing key,
+//	                         keeping the rows copied before it; 0 keeps the
+//	                         stale rows silently and goes on. Both were seen
+//	                         on real servers.
+//	SIM_SENDER_RETRY_MSEC    how often a disconnected sender retries (100).
+//
+// # Fault injection
+//
+// Each fault has a Go method on *Node and a SQL form, a statement starting
+// with the reserved word SIM, for nodes run as separate processes
+// (cmd/altibase-sim). SIM statements are accepted from any user, are not
+// delayed and do not consume FailNext.
+//
+//	SIM STALL SENDER r           Node.StallSender: r's sender stays connected
+//	                             but ships nothing, so a gap builds (V$REPGAP).
+//	SIM RESUME SENDER r          Node.ResumeSender.
+//	SIM CUT LINK 'host', port    Node.CutLink: this node's senders cannot reach
+//	                             host:port as written in CREATE REPLICATION;
+//	                             live connections to it drop.
+//	SIM HEAL LINK 'host', port   Node.HealLink.
+//	SIM HEAL ALL                 Node.HealAll.
+//	SIM DELAY ms                 Node.SetDelay: every later statement on the
+//	                             node takes ms longer (0 clears); counts
+//	                             against QUERY_TIMEOUT.
+//	SIM FAIL NEXT code           Node.FailNext: the next statement on the node
+//	                             fails with that code (0x6100D or decimal).
+//
+// Kill and Open on the same DataDir model kill -9 and a pod restart.
+//
+// # Latency
+//
+// The zero Profile is fast. Realistic() makes START and STOP return on the
+// next whole second of Options.Now (START RETRY at once) and bounds SYNC to
+// about 40,000 rows/s, as measured.
+package sim
