@@ -295,3 +295,40 @@ func TestStartTakesLockAndWaitsForMaster(t *testing.T) {
 		t.Errorf("events = %q, want %q", events, want)
 	}
 }
+
+// A crash after any step of a join, followed by a re-run, converges to the
+// same state as an uninterrupted start.
+func TestJoinCrashAfterEachStepConverges(t *testing.T) {
+	steps := []string{StepCreated, StepJoinStopped, StepTruncated, StepPinned, StepSynced, StepPeersStarted, StepStarted, StepOpened}
+	for _, step := range steps {
+		t.Run(step, func(t *testing.T) {
+			c := newFakeCluster(4)
+			c.down[2], c.down[3] = true, true
+			upTo(t, c, 2)
+			c.down[2] = false
+			opts := testOptions(t)
+			r := runner(c, 2, opts)
+			crash := errors.New("crash")
+			r.Checkpoint = func(_ context.Context, s string) error {
+				if s == step {
+					return crash
+				}
+				return nil
+			}
+			if err := r.Start(context.Background()); !errors.Is(err, crash) {
+				t.Fatalf("err = %v, want the injected crash", err)
+			}
+			r.Checkpoint = nil
+			if err := r.Start(context.Background()); err != nil {
+				t.Fatalf("re-run: %v", err)
+			}
+			for pod, names := range map[int][]string{0: {"R_02"}, 1: {"R_12"}, 2: {"R_02", "R_12"}} {
+				for _, name := range names {
+					if o := c.servers[pod].objs[name]; !o.started || o.xsn == -1 {
+						t.Errorf("pod%d %s = %+v, want started", pod, name, *o)
+					}
+				}
+			}
+		})
+	}
+}

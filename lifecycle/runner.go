@@ -29,6 +29,32 @@ type Runner struct {
 	WaitReady func(ctx context.Context, ordinal int) error
 	// Event, when set, reports a phase to the orchestrator (Pod Events).
 	Event func(ctx context.Context, warning bool, reason, message string)
+	// Checkpoint, when set, is called after each step of start with the
+	// step's name; an error stops the run there, as a crash would. Tests use
+	// it to inject crashes and to write rows inside a join's window.
+	Checkpoint func(ctx context.Context, step string) error
+}
+
+// Steps of start, as passed to Checkpoint.
+const (
+	StepCreated      = "created"       // objects created
+	StepJoinStopped  = "join-stopped"  // objects toward the joining pod stopped and reset
+	StepTruncated    = "truncated"     // target tables truncated
+	StepPinned       = "pinned"        // peers' restart points pinned and flushed toward pod-0
+	StepSynced       = "synced"        // SYNC from pod-0 done
+	StepPeersStarted = "peers-started" // senders between the pod and non-master peers started
+	StepStarted      = "started"       // every sender started (and flushed on resume)
+	StepOpened       = "opened"        // ADMIN_MODE = 0
+)
+
+func (r *Runner) checkpoint(ctx context.Context, step string) error {
+	if r.Checkpoint == nil {
+		return nil
+	}
+	if err := r.Checkpoint(ctx, step); err != nil {
+		return fmt.Errorf("stopped after step %s: %w", step, err)
+	}
+	return nil
 }
 
 func (r *Runner) event(ctx context.Context, warning bool, reason, message string) {

@@ -60,12 +60,18 @@ func (r *Runner) Start(ctx context.Context) (err error) {
 	if err := r.resetGone(ctx, m); err != nil {
 		return err
 	}
+	if err := r.checkpoint(ctx, StepCreated); err != nil {
+		return err
+	}
 	if role == RoleMaster {
 		err = r.startMaster(ctx, m)
 	} else {
 		err = r.startSlave(ctx, m)
 	}
 	if err != nil {
+		return err
+	}
+	if err := r.checkpoint(ctx, StepStarted); err != nil {
 		return err
 	}
 	if role == RoleSlave && r.Opts.DelayStartComplete > 0 {
@@ -80,6 +86,9 @@ func (r *Runner) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("set ADMIN_MODE = 0 on %s: %w", m.self, err)
 	}
 	log.Info("Server is open to users (ADMIN_MODE = 0).")
+	if err := r.checkpoint(ctx, StepOpened); err != nil {
+		return err
+	}
 	if err := r.writeMarker(); err != nil {
 		return err
 	}
@@ -339,6 +348,10 @@ func (r *Runner) join(ctx context.Context, m *mesh, groups []Group) error {
 		return err
 	}
 
+	if err := r.checkpoint(ctx, StepJoinStopped); err != nil {
+		return err
+	}
+
 	// 2. Truncate.
 	var items []Item
 	for _, g := range groups {
@@ -349,6 +362,9 @@ func (r *Runner) join(ctx context.Context, m *mesh, groups []Group) error {
 		return fmt.Errorf("truncate on %s: %w", m.self, err)
 	}
 	log.Info("Table truncation has ended.")
+	if err := r.checkpoint(ctx, StepTruncated); err != nil {
+		return err
+	}
 
 	// 3 and 4. Pin the other members' restart points, then flush them toward pod-0.
 	pinned = stillReachable(m, pinned)
@@ -383,6 +399,10 @@ func (r *Runner) join(ctx context.Context, m *mesh, groups []Group) error {
 		}
 	}
 
+	if err := r.checkpoint(ctx, StepPinned); err != nil {
+		return err
+	}
+
 	// 5. Sync from the master.
 	if m.peers[0] == nil {
 		return fmt.Errorf("%w: lost during the join", ErrMasterAbsent)
@@ -397,6 +417,9 @@ func (r *Runner) join(ctx context.Context, m *mesh, groups []Group) error {
 	}
 	log.Info("Replication sync has ended.")
 	r.event(ctx, false, "AkuSyncFinished", "sync from pod-0 finished")
+	if err := r.checkpoint(ctx, StepSynced); err != nil {
+		return err
+	}
 
 	// 6. Start everything; this pod's object toward pod-0 last.
 	pinned = stillReachable(m, pinned)
@@ -418,6 +441,9 @@ func (r *Runner) join(ctx context.Context, m *mesh, groups []Group) error {
 		return nil
 	})
 	if err != nil {
+		return err
+	}
+	if err := r.checkpoint(ctx, StepPeersStarted); err != nil {
 		return err
 	}
 	for _, g := range groups {
