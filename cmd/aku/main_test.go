@@ -26,6 +26,8 @@ func TestBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Outside a StatefulSet pod the lifecycle stops at discovery.
+	const notPod = `aku: discover this pod: pod name is not <AKU_STS_NAME>-<ordinal>: "nope-0"`
 	tests := []struct {
 		name     string
 		bin      string
@@ -37,16 +39,16 @@ func TestBinary(t *testing.T) {
 		{"version", "aku", []string{"-v"}, 0, "aku version v0.0.0-test (commit feedbee, go", ""},
 		{"info", "aku", []string{"-i", "--config", conf}, 0, "Host             : AKUHOST-0.altibase-svc\n", ""},
 		{"usage", "aku", []string{"--bogus"}, 2, "", "aku: flag provided but not defined: -bogus\n"},
-		{"pod", "aku", []string{"-p", "clean", "--config", conf}, 1, "", "aku: -p clean: the lifecycle is not built into this binary yet\n"},
-		{"aku-start", "aku-start", []string{"--config", conf}, 1, "", "aku: -p start: the lifecycle is not built into this binary yet\n"},
-		{"aku-end", "aku-end", []string{"--config", conf}, 1, "", "aku: -p end: the lifecycle is not built into this binary yet\n"},
+		{"pod", "aku", []string{"-p", "clean", "--config", conf}, 1, "AKU started with CLEAN option.\n", notPod},
+		{"aku-start", "aku-start", []string{"--config", conf}, 1, "AKU started with START option.\n", notPod},
+		{"aku-end", "aku-end", []string{"--config", conf}, 1, "AKU failed to run.\n", notPod},
 		{"bad-config", "aku-end", []string{"--config", "/nonexistent.conf"}, 2, "", "aku: /nonexistent.conf: cannot open the configuration file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
 			cmd := exec.Command(filepath.Join(dir, tt.bin), tt.args...)
-			cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "POD_NAME=nope-0", "AKU_MARKER_FILE=" + filepath.Join(dir, "marker")}
 			cmd.Stdout, cmd.Stderr = &out, &errOut
 			err := cmd.Run()
 			code := 0

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/aku-k8s/aku/cmd/internal/wire"
+	"github.com/aku-k8s/aku/lifecycle/akulog"
 	"github.com/aku-k8s/aku/lifecycle/config"
 )
 
@@ -27,8 +29,6 @@ var (
 	ErrUsage = errors.New("usage error")
 	// ErrNoConfig means no aku.conf location is known.
 	ErrNoConfig = errors.New("cannot locate aku.conf: set ALTIBASE_HOME or AKU_CONF, or pass --config FILE")
-	// ErrNotBuilt is returned by -p until the lifecycle is built in.
-	ErrNotBuilt = errors.New("the lifecycle is not built into this binary yet")
 )
 
 // usageError is a command-line problem; it matches ErrUsage.
@@ -90,8 +90,8 @@ func Run(ctx context.Context, args []string, env func(string) string, stdout, st
 	if o.info {
 		return writeInfo(stdout, cfg, o.showPassword)
 	}
-	logger := newLogger(o.logFormat, stderr)
-	return runPod(ctx, logger, cfg, o.pod)
+	logger := newLogger(o.logFormat, env, stdout)
+	return runPod(ctx, logger, cfg, o.pod, env, stdout)
 }
 
 // configPath locates aku.conf: --config, then $AKU_CONF, then
@@ -108,16 +108,45 @@ func configPath(flagValue string, env func(string) string) (string, error) {
 	return "", ErrNoConfig
 }
 
-func newLogger(format string, w io.Writer) *slog.Logger {
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
+// newLogger prints the original aku's log lines (or JSON for log
+// pipelines) at INFO, or at the level AKU_LOG_LEVEL names (debug shows every
+// SQL statement, never the password).
+func newLogger(format string, env func(string) string, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(env("AKU_LOG_LEVEL"))); err != nil {
+		level = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	}
+	return slog.New(akulog.New(w, level))
 }
 
-// runPod runs -p start|end|clean. The lifecycle arrives in a later change;
-// until then it fails honestly, after the configuration has been loaded and
-// validated.
-func runPod(_ context.Context, _ *slog.Logger, _ *config.Config, action string) error {
-	return fmt.Errorf("-p %s: %w", action, ErrNotBuilt)
+// runPod runs -p start|end|clean with the original's framing lines.
+func runPod(ctx context.Context, log *slog.Logger, cfg *config.Config, action string, env func(string) string, stdout io.Writer) error {
+	fmt.Fprintf(stdout, "AKU started with %s option.\n", strings.ToUpper(action))
+	err := runAction(ctx, log, cfg, action, env)
+	if err != nil {
+		log.Error(err.Error())
+		fmt.Fprintln(stdout, "AKU failed to run.")
+		return err
+	}
+	fmt.Fprintln(stdout, "AKU run successfully.")
+	return nil
+}
+
+func runAction(ctx context.Context, log *slog.Logger, cfg *config.Config, action string, env func(string) string) error {
+	r, err := wire.NewRunner(cfg, wire.Env{Getenv: env}, log)
+	if err != nil {
+		return err
+	}
+	switch action {
+	case "start":
+		return r.Start(ctx)
+	case "end":
+		return r.End(ctx)
+	case "clean":
+		return r.Clean(ctx)
+	}
+	return &usageError{msg: fmt.Sprintf("unknown action %q", action)}
 }

@@ -112,6 +112,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	homeEnv := map[string]string{"ALTIBASE_HOME": home}
+	marker := filepath.Join(t.TempDir(), "marker")
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{"ALTIBASE_HOME": home}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -168,12 +169,16 @@ func TestRun(t *testing.T) {
 			wantOut: "Host             : db-0.altibase-svc.prod\n"},
 		{name: "bad_env_override", env: with("AKU_LOGIN_TIMEOUT", "0"), args: []string{"-i"},
 			wantErr: "environment: AKU_LOGIN_TIMEOUT: value 0 out of range 1..3600", wantCode: 2},
-		{name: "pod_start_not_built", env: homeEnv, args: []string{"-p", "start"},
-			wantErr: "-p start: the lifecycle is not built into this binary yet", wantCode: 1},
-		{name: "pod_long_equals", env: homeEnv, args: []string{"--pod=end"},
-			wantErr: "-p end: the lifecycle is not built into this binary yet", wantCode: 1},
-		{name: "pod_long_space", env: homeEnv, args: []string{"--pod", "clean", "--log-format=json"},
-			wantErr: "-p clean: the lifecycle is not built into this binary yet", wantCode: 1},
+		// Without a StatefulSet pod name the lifecycle stops at discovery,
+		// after printing the original's framing lines.
+		{name: "pod_start_outside_statefulset", env: with("POD_NAME", "nope-0", "AKU_MARKER_FILE", marker), args: []string{"-p", "start"},
+			wantOut: "AKU started with START option.\n", wantCode: 1,
+			wantErr: `discover this pod: pod name is not <AKU_STS_NAME>-<ordinal>: "nope-0" (AKU_STS_NAME "altibase-sts")`},
+		{name: "pod_long_equals", env: with("POD_NAME", "nope-0"), args: []string{"--pod=end"}, wantOut: "AKU failed to run.\n", wantCode: 1,
+			wantErr: `discover this pod: pod name is not <AKU_STS_NAME>-<ordinal>: "nope-0" (AKU_STS_NAME "altibase-sts")`},
+		{name: "pod_long_space", env: with("POD_NAME", "nope-0"), args: []string{"--pod", "clean", "--log-format=json"},
+			wantOut: `"level":"ERROR"`, wantCode: 1,
+			wantErr: `discover this pod: pod name is not <AKU_STS_NAME>-<ordinal>: "nope-0" (AKU_STS_NAME "altibase-sts")`},
 		{name: "pod_validates_config_first", args: []string{"-p", "start", "--config", bad},
 			wantErr: bad + ":19: AKU_PORT_NO: value 80 out of range 1024..65535", wantCode: 2},
 	}
@@ -214,7 +219,6 @@ func TestExitCode(t *testing.T) {
 		{ErrNoConfig, ExitUsage},
 		{&config.Error{File: "aku.conf", Msg: "m", Kind: config.ErrRange}, ExitUsage},
 		{errors.Join(&config.Error{File: "a"}, &config.Error{File: "b"}), ExitUsage},
-		{ErrNotBuilt, ExitFailure},
 		{context.Canceled, ExitFailure},
 		{errors.New("boom"), ExitFailure},
 	}
