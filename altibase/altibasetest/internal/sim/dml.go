@@ -94,6 +94,7 @@ func (s *Session) execInsert(x *insertStmt) (*Result, error) {
 	for i, row := range rows {
 		n.putRowLocked(b, t, keys[i], row, opInsert, true)
 	}
+	n.maybeTrimLocked(b)
 	if err := n.commit(b); err != nil {
 		return nil, err
 	}
@@ -175,6 +176,7 @@ func (s *Session) execUpdate(x *updateStmt) (*Result, error) {
 		n.deleteRowLocked(b, t, c.oldKey, true)
 		n.putRowLocked(b, t, c.newKey, c.row, opInsert, true)
 	}
+	n.maybeTrimLocked(b)
 	if err := n.commit(b); err != nil {
 		return nil, err
 	}
@@ -198,6 +200,7 @@ func (s *Session) execDelete(x *deleteStmt) (*Result, error) {
 	for _, k := range keys {
 		n.deleteRowLocked(b, t, k, true)
 	}
+	n.maybeTrimLocked(b)
 	if err := n.commit(b); err != nil {
 		return nil, err
 	}

@@ -194,9 +194,6 @@ func tickWait(now time.Time) time.Duration {
 	return next.Sub(now)
 }
 
-// logChanged returns a channel closed at the next log append; caller holds n.mu.
-func (n *Node) logChangedLocked() <-chan struct{} { return n.logCh }
-
 // notifyLogLocked wakes senders waiting for new records; caller holds n.mu.
 func (n *Node) notifyLogLocked() {
 	close(n.logCh)
@@ -243,6 +240,14 @@ func (n *Node) trimLogLocked(b *batch) {
 		}
 	}
 	n.log = append([]logRec(nil), n.log[i:]...)
+}
+
+// maybeTrimLocked trims the log when it has grown large, so a node
+// without running senders does not keep every change forever.
+func (n *Node) maybeTrimLocked(b *batch) {
+	if len(n.log) > 8192 {
+		n.trimLogLocked(b)
+	}
 }
 
 // logFrom returns the index of the first record with SN > sn.

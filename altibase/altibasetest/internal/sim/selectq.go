@@ -3,8 +3,6 @@ package sim
 import (
 	"fmt"
 	"sort"
-
-	"github.com/aku-k8s/aku/altibase"
 )
 
 // relation is a row source for SELECT: a table's rows or a meta view.
@@ -169,4 +167,3 @@ func (s *Session) relationFor(o objName) (*relation, error) {
 	return &relation{cols: cols, rows: t.sortedRows()}, nil
 }
 
-var _ = altibase.CodeTableNotFound

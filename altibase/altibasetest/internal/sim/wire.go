@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"encoding/gob"
-	"errors"
 	"net"
 	"strconv"
 	"time"
@@ -174,4 +173,3 @@ func itemsMirror(local, sent []itemSpec) bool {
 	return true
 }
 
-var errClosed = errors.New("sim: node closed")
