@@ -108,6 +108,11 @@ type Conn struct {
 // Connect opens the SYSDBA session to ep, retrying transient failures
 // (refused, lost, another SYSDBA session) RetryCount times, and sets the
 // session QUERY_TIMEOUT.
+//
+// Process-wide side effect: the first Connect creates a private directory
+// with an odbc.ini (one DSN per server, no password) and sets ODBCINI and
+// ODBCSYSINI for the whole process, once, overriding earlier values; see
+// odbcconf.go. It fails with ErrPooling if unixODBC pools connections.
 func Connect(ctx context.Context, ep Endpoint, opts Options) (*Conn, error) {
 	opts = opts.withDefaults()
 	if _, err := checkHost(ep.Host); err != nil {

@@ -65,7 +65,9 @@ const (
 	sendersSQL      = "SELECT REP_NAME, STATUS, NET_ERROR_FLAG, XSN, PEER_IP, PEER_PORT FROM V$REPSENDER"
 	gapsSQL         = "SELECT REP_NAME, REP_LAST_SN, REP_SN, REP_GAP FROM V$REPGAP"
 	syncsSQL        = "SELECT REP_NAME, SYNC_TABLE, SYNC_PARTITION, SYNC_RECORD_COUNT, SYNC_SN FROM V$REPSYNC"
-	propertySQL     = "SELECT VALUE1 FROM V$PROPERTY WHERE NAME = ?"
+	// Altibase's V$PROPERTY has NAME, STOREDCOUNT, ATTR, MIN, MAX and
+	// VALUE1..VALUE8; VALUE1 is the current value.
+	propertySQL = "SELECT VALUE1 FROM V$PROPERTY WHERE NAME = ?"
 )
 
 // Replications reads every replication object on the server.
