@@ -92,7 +92,7 @@ func lex(sql string) ([]token, error) {
 					sym = two
 				}
 			}
-			if !strings.Contains("(),.;*=<>!", sym[:1]) || sym == "!" {
+			if !strings.Contains("(),.;*=<>!-", sym[:1]) || sym == "!" {
 				return nil, syntaxErr("unexpected character %q at %d", c, i)
 			}
 			toks = append(toks, token{kind: tokSymbol, text: sym, pos: i})

@@ -36,6 +36,13 @@ func (p *parser) next() token {
 	return t
 }
 
+// back undoes next() of token t.
+func (p *parser) back(t token) {
+	if t.kind != tokEOF {
+		p.i--
+	}
+}
+
 // isKw reports whether the current token is the keyword or symbol s.
 func (p *parser) isKw(s string) bool {
 	t := p.peek()
@@ -138,11 +145,11 @@ func (p *parser) literal() (Value, error) {
 }
 
 func (p *parser) statement() (any, error) {
-	t := p.next()
+	t := p.peek()
 	if t.kind != tokIdent {
-		p.i--
 		return nil, p.unexpected()
 	}
+	p.i++
 	switch t.text {
 	case "SELECT":
 		return p.selectStmt()
@@ -174,7 +181,7 @@ func (p *parser) statement() (any, error) {
 	case "SIM":
 		return p.simStmt()
 	}
-	p.i--
+	p.back(t)
 	return nil, p.unexpected()
 }
 
@@ -487,7 +494,7 @@ func (p *parser) columnDef(s *createTableStmt) error {
 			return err
 		}
 	default:
-		p.i--
+		p.back(t)
 		return p.unexpected()
 	}
 	if p.accept("PRIMARY") {
@@ -681,7 +688,7 @@ func (p *parser) alterRepl() (any, error) {
 	case "SYNC":
 		return s, p.syncTail(s)
 	default:
-		p.i--
+		p.back(t)
 		return nil, p.unexpected()
 	}
 	return s, nil
@@ -750,7 +757,7 @@ func (p *parser) simStmt() (any, error) {
 		}
 		s.n, err = p.integer()
 	default:
-		p.i--
+		p.back(t)
 		return nil, p.unexpected()
 	}
 	return s, err

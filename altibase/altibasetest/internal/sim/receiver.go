@@ -88,6 +88,8 @@ func (n *Node) serveReceiver(c net.Conn) {
 				return
 			}
 			reply = &wireMsg{Kind: msgAck, EndSN: m.EndSN}
+		case msgPing:
+			reply = &wireMsg{Kind: msgAck}
 		case msgSyncRows:
 			reply = n.applySync(rc, &m)
 		default:

@@ -166,4 +166,3 @@ func (s *Session) relationFor(o objName) (*relation, error) {
 	}
 	return &relation{cols: cols, rows: t.sortedRows()}, nil
 }
-

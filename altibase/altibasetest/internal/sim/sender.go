@@ -8,6 +8,9 @@ import (
 // maxBatchScan bounds how many log records one batch covers.
 const maxBatchScan = 4096
 
+// pingEvery is how often an idle sender checks its connection.
+const pingEvery = 100 * time.Millisecond
+
 // sender ships an object's change log to the peer's receiver. It runs until
 // halted (STOP, Close, Kill); while the peer is unreachable it retries.
 type sender struct {
@@ -24,6 +27,8 @@ type sender struct {
 	senderAddr, peerAdr string
 	readCount, sendCnt  int64
 	sleepUntil          time.Time
+
+	lastContact time.Time // owned by the run goroutine
 }
 
 // launchSenderLocked starts r's sender, on pc if already handshaken.
@@ -176,13 +181,23 @@ func (s *sender) shipOnce(pc *peerConn) bool {
 	ch := n.logCh
 	n.mu.Unlock()
 	if end == xsn {
-		s.wait(time.Second, ch)
+		// Idle: ping now and then so a dead peer or a cut link shows
+		// (STATUS 0, NET_ERROR_FLAG 1) even without traffic.
+		if time.Since(s.lastContact) >= pingEvery {
+			reply, err := pc.call(&wireMsg{Kind: msgPing})
+			if err != nil || reply.Kind != msgAck {
+				return false
+			}
+			s.lastContact = time.Now()
+		}
+		s.wait(pingEvery, ch)
 		return true
 	}
 	reply, err := pc.call(&wireMsg{Kind: msgBatch, Recs: recs, EndSN: end})
 	if err != nil || reply.Kind != msgAck {
 		return false
 	}
+	s.lastContact = time.Now()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	s.r.def.XSN = reply.EndSN

@@ -36,11 +36,22 @@ func (n *Node) sync(ctx context.Context, r *replication, only bool, tables []syn
 		n.closePeer(pc)
 		return err
 	}
+	// Until the sender takes over, the snapshot position pins the log:
+	// records written during the copy must not be trimmed away.
+	unpin := func() {
+		n.mu.Lock()
+		if r.def.Pinned == snapSN && r.def.XSN < 0 {
+			r.def.Pinned = -1
+		}
+		n.mu.Unlock()
+	}
 	if err := n.copyRows(ctx, r.def.Name, pc, parts, snapSN); err != nil {
+		unpin()
 		n.closePeer(pc)
 		return err
 	}
 	if only {
+		unpin()
 		n.closePeer(pc)
 		return nil
 	}
@@ -81,6 +92,9 @@ func (n *Node) snapshot(r *replication, tables []syncTable) ([]syncPart, int64, 
 			}
 		}
 		parts = append(parts, p)
+	}
+	if r.def.XSN < 0 && r.def.Pinned < 0 {
+		r.def.Pinned = n.lastSN
 	}
 	n.syncRows = nil
 	for _, p := range parts {

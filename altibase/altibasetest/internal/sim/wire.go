@@ -31,6 +31,7 @@ const (
 	msgAck
 	msgSyncRows
 	msgSyncAck
+	msgPing // answered with Ack{EndSN: 0}
 )
 
 type wireMsg struct {
@@ -172,4 +173,3 @@ func itemsMirror(local, sent []itemSpec) bool {
 	}
 	return true
 }
-

@@ -1,0 +1,93 @@
+package sim
+
+import (
+	"testing"
+)
+
+// Kill + Open on the same DataDir keeps rows, unsent changes and XSN, and
+// auto-starts replications left started.
+func TestKillKeepsUnsentChangesAndXSN(t *testing.T) {
+	dir := t.TempDir()
+	b := testNode(t, nil)
+	a := testNodeOpts(t, Options{DataDir: dir})
+	sa, sb := sys(t, a), sys(t, b)
+	createT(t, sa)
+	createT(t, sb)
+	createRepl(t, sa, "R", b)
+	createRepl(t, sb, "R", a)
+	exec(t, sa, "ALTER REPLICATION R START")
+	insertRange(t, sa, "T", 0, 50)
+	exec(t, sa, "ALTER REPLICATION R FLUSH")
+	_, xsn := state(t, sa, "R")
+	a.StallSender("R")
+	insertRange(t, sa, "T", 50, 80)
+	exec(t, sa, "UPDATE T SET V = 'changed' WHERE ID = 3")
+	exec(t, sa, "DELETE FROM T WHERE ID = 4")
+	if g := gap(t, sa, "R"); g != 32 {
+		t.Fatalf("gap %d before kill", g)
+	}
+	addr := a.ReplicationAddr()
+	a.Kill()
+	if c := count(t, sb, "T"); c != 50 {
+		t.Fatalf("B has %d rows before A restarts", c)
+	}
+
+	a2 := testNodeOpts(t, Options{DataDir: dir, ReplicationAddr: addr})
+	sa2 := sys(t, a2)
+	if st, x := state(t, sa2, "R"); st != 1 || x != xsn {
+		t.Fatalf("after restart: state %d, XSN %d; want 1, %d", st, x, xsn)
+	}
+	if c := count(t, sa2, "T"); c != 79 {
+		t.Fatalf("A has %d rows after restart", c)
+	}
+	exec(t, sa2, "ALTER REPLICATION R FLUSH ALL")
+	if c := count(t, sb, "T"); c != 79 {
+		t.Fatalf("B has %d rows after A's restart and flush", c)
+	}
+	if v := scalar(t, sb, "SELECT V FROM T WHERE ID = 3"); v != "changed" {
+		t.Fatalf("update lost: %v", v)
+	}
+	if _, x := state(t, sa2, "R"); x <= xsn {
+		t.Fatalf("XSN did not move forward: %d", x)
+	}
+}
+
+// A clean Close keeps state too; a stopped object stays stopped and keeps
+// its XSN; a reset one stays -1; properties set by ALTER SYSTEM do not persist.
+func TestCloseAndReopen(t *testing.T) {
+	dir := t.TempDir()
+	b := testNode(t, nil)
+	a := testNodeOpts(t, Options{DataDir: dir})
+	sa, sb := sys(t, a), sys(t, b)
+	createT(t, sa)
+	createT(t, sb)
+	createRepl(t, sa, "R", b)
+	createRepl(t, sb, "R", a)
+	exec(t, sa, "CREATE TABLE U (ID INTEGER PRIMARY KEY)")
+	createRepl(t, sa, "R2", a, "U")
+	exec(t, sa, "ALTER REPLICATION R START")
+	exec(t, sa, "ALTER REPLICATION R STOP")
+	_, xsn := state(t, sa, "R")
+	exec(t, sa, "ALTER SYSTEM SET REPLICATION_DDL_ENABLE = 1")
+	exec(t, sa, "CREATE USER APP IDENTIFIED BY secret")
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a2 := testNodeOpts(t, Options{DataDir: dir})
+	sa2 := sys(t, a2)
+	if st, x := state(t, sa2, "R"); st != 0 || x != xsn {
+		t.Fatalf("R: %d %d", st, x)
+	}
+	if st, x := state(t, sa2, "R2"); st != 0 || x != -1 {
+		t.Fatalf("R2: %d %d", st, x)
+	}
+	if _, _, ok := senderRow(t, sa2, "R"); ok {
+		t.Fatal("stopped object auto-started")
+	}
+	if v := scalar(t, sa2, "SELECT VALUE FROM V$PROPERTY WHERE NAME = 'REPLICATION_DDL_ENABLE'"); v != "0" {
+		t.Fatalf("REPLICATION_DDL_ENABLE %v after restart", v)
+	}
+	if _, err := a2.Login(Login{User: "app", Password: "SECRET"}); err != nil {
+		t.Fatalf("created user lost: %v", err)
+	}
+}

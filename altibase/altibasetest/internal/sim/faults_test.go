@@ -1,0 +1,108 @@
+package sim
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aku-k8s/aku/altibase"
+)
+
+func gap(t *testing.T, s *Session, name string) int64 {
+	t.Helper()
+	return scalar(t, s, "SELECT REP_GAP FROM V$REPGAP WHERE REP_NAME = '%s'", name).(int64)
+}
+
+func TestStalledSenderLeavesGapThatFlushDrains(t *testing.T) {
+	_, _, sa, sb := started(t)
+	exec(t, sa, "SIM STALL SENDER R")
+	insertRange(t, sa, "T", 0, 100)
+	if g := gap(t, sa, "R"); g != 100 {
+		t.Fatalf("REP_GAP %d, want 100", g)
+	}
+	wantCode(t, sa, altibase.CodeFlushTimeout, "ALTER REPLICATION R FLUSH WAIT 0")
+	if c := count(t, sb, "T"); c != 0 {
+		t.Fatalf("stalled sender shipped %d rows", c)
+	}
+	if st, ne, ok := senderRow(t, sa, "R"); !ok || st != 1 || ne != 0 {
+		t.Fatalf("stalled sender V$REPSENDER %v %d %d", ok, st, ne)
+	}
+	exec(t, sa, "SIM RESUME SENDER R")
+	exec(t, sa, "ALTER REPLICATION R FLUSH")
+	if g := gap(t, sa, "R"); g != 0 {
+		t.Fatalf("REP_GAP %d after FLUSH", g)
+	}
+	if c := count(t, sb, "T"); c != 100 {
+		t.Fatalf("B has %d rows", c)
+	}
+}
+
+func TestCutLinkAndHeal(t *testing.T) {
+	_, b, sa, sb := started(t)
+	h, p := hostPort(t, b)
+	exec(t, sa, "SIM CUT LINK '%s', %d", h, p)
+	eventually(t, "sender notices the cut", func() bool {
+		st, ne, ok := senderRow(t, sa, "R")
+		return ok && st == 0 && ne == 1
+	})
+	exec(t, sa, "INSERT INTO T VALUES (1, 'x')")
+	wantCode(t, sa, altibase.CodeFlushTimeout, "ALTER REPLICATION R FLUSH ALL WAIT 0")
+	exec(t, sa, "ALTER REPLICATION R STOP")
+	wantCode(t, sa, altibase.CodeHandshakeFailed, "ALTER REPLICATION R START")
+	exec(t, sa, "ALTER REPLICATION R START RETRY")
+	exec(t, sa, "SIM HEAL LINK '%s', %d", h, p)
+	exec(t, sa, "ALTER REPLICATION R FLUSH ALL")
+	if c := count(t, sb, "T"); c != 1 {
+		t.Fatalf("B has %d rows", c)
+	}
+}
+
+func TestDelayAndFailNext(t *testing.T) {
+	n := testNode(t, nil)
+	s := sys(t, n)
+	exec(t, s, "SIM FAIL NEXT 0x6100D")
+	e := wantCode(t, s, altibase.CodeHandshakeFailed, "SELECT 1 FROM DUAL")
+	if e.SQLState != "HY000" {
+		t.Fatalf("state %s", e.SQLState)
+	}
+	exec(t, s, "SELECT 1 FROM DUAL")
+	exec(t, s, "SIM DELAY 300")
+	exec(t, s, "ALTER SESSION SET QUERY_TIMEOUT = 1")
+	begin := time.Now()
+	exec(t, s, "SELECT 1 FROM DUAL")
+	if time.Since(begin) < 250*time.Millisecond {
+		t.Fatal("SIM DELAY not applied")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := s.Exec(ctx, "SELECT 1 FROM DUAL"); err == nil {
+		t.Fatal("delayed statement not cancelled")
+	}
+	exec(t, s, "SIM DELAY 0")
+}
+
+func TestPeerKilledAndRestartedSenderReconnects(t *testing.T) {
+	dir := t.TempDir()
+	a := testNode(t, nil)
+	b := testNodeOpts(t, Options{DataDir: dir})
+	sa, sb := sys(t, a), sys(t, b)
+	createT(t, sa)
+	createT(t, sb)
+	createRepl(t, sa, "R", b)
+	createRepl(t, sb, "R", a)
+	exec(t, sa, "ALTER REPLICATION R START")
+	insertRange(t, sa, "T", 0, 10)
+	exec(t, sa, "ALTER REPLICATION R FLUSH")
+	addr := b.ReplicationAddr()
+	b.Kill()
+	eventually(t, "sender sees the peer down", func() bool {
+		st, ne, ok := senderRow(t, sa, "R")
+		return ok && st == 0 && ne == 1
+	})
+	insertRange(t, sa, "T", 10, 20)
+	b2 := testNodeOpts(t, Options{DataDir: dir, ReplicationAddr: addr})
+	exec(t, sa, "ALTER REPLICATION R FLUSH ALL")
+	if c := count(t, sys(t, b2), "T"); c != 20 {
+		t.Fatalf("B has %d rows", c)
+	}
+}
