@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestIdent(t *testing.T) {
@@ -82,5 +83,30 @@ func TestAlterSQL(t *testing.T) {
 	}
 	if _, err := alterSQL("X START; DROP REPLICATION Y", "STOP"); err == nil {
 		t.Error("injection accepted")
+	}
+}
+
+func TestStatementText(t *testing.T) {
+	tests := []struct {
+		name string
+		got  func() (string, error)
+		want string
+	}{
+		{"flush", func() (string, error) { return flushSQL("R", FlushOptions{}) }, "ALTER REPLICATION R FLUSH"},
+		{"flush_all", func() (string, error) { return flushSQL("R", FlushOptions{All: true}) }, "ALTER REPLICATION R FLUSH ALL"},
+		{"flush_wait", func() (string, error) { return flushSQL("R", FlushOptions{Wait: 300 * time.Second}) }, "ALTER REPLICATION R FLUSH WAIT 300"},
+		{"flush_all_wait_rounds_up", func() (string, error) { return flushSQL("R", FlushOptions{All: true, Wait: 1500 * time.Millisecond}) },
+			"ALTER REPLICATION R FLUSH ALL WAIT 2"},
+		{"sync_parallel", func() (string, error) { return syncSQL("AKU_REP_01", "SYNC", 4) }, "ALTER REPLICATION AKU_REP_01 SYNC PARALLEL 4"},
+		{"sync_plain", func() (string, error) { return syncSQL("AKU_REP_01", "SYNC", 0) }, "ALTER REPLICATION AKU_REP_01 SYNC"},
+		{"sync_only", func() (string, error) { return syncSQL("AKU_REP_01", "SYNC ONLY", 1) }, "ALTER REPLICATION AKU_REP_01 SYNC ONLY PARALLEL 1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.got()
+			if err != nil || got != tc.want {
+				t.Errorf("got %q, %v; want %q", got, err, tc.want)
+			}
+		})
 	}
 }

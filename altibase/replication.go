@@ -180,10 +180,7 @@ func (c *Conn) SyncOnly(ctx context.Context, name string, parallel int) error {
 }
 
 func (c *Conn) sync(ctx context.Context, name, action string, parallel int, starts bool) error {
-	if parallel > 0 {
-		action += " PARALLEL " + strconv.Itoa(parallel)
-	}
-	stmt, err := alterSQL(name, action)
+	stmt, err := syncSQL(name, action, parallel)
 	if err != nil {
 		return err
 	}
@@ -264,6 +261,15 @@ type FlushOptions struct {
 // FLUSH [ALL] [WAIT n]). ErrNotStarted without a sender; ErrFlushTimeout
 // (also ErrTimeout) when WAIT runs out. Idempotent, so simply retried.
 func (c *Conn) Flush(ctx context.Context, name string, o FlushOptions) error {
+	stmt, err := flushSQL(name, o)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, func(ctx context.Context, _ error) error { return c.exec(ctx, stmt) })
+}
+
+// flushSQL renders ALTER REPLICATION name FLUSH [ALL] [WAIT n].
+func flushSQL(name string, o FlushOptions) (string, error) {
 	action := "FLUSH"
 	if o.All {
 		action += " ALL"
@@ -271,9 +277,13 @@ func (c *Conn) Flush(ctx context.Context, name string, o FlushOptions) error {
 	if o.Wait > 0 {
 		action += " WAIT " + strconv.Itoa(wholeSeconds(o.Wait))
 	}
-	stmt, err := alterSQL(name, action)
-	if err != nil {
-		return err
+	return alterSQL(name, action)
+}
+
+// syncSQL renders ALTER REPLICATION name SYNC [ONLY] [PARALLEL n].
+func syncSQL(name, action string, parallel int) (string, error) {
+	if parallel > 0 {
+		action += " PARALLEL " + strconv.Itoa(parallel)
 	}
-	return c.do(ctx, func(ctx context.Context, _ error) error { return c.exec(ctx, stmt) })
+	return alterSQL(name, action)
 }
