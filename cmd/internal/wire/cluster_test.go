@@ -1,0 +1,322 @@
+package wire_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/alexbrainman/odbc"
+
+	"github.com/aku-k8s/aku/altibase"
+	"github.com/aku-k8s/aku/altibase/altibasetest"
+	"github.com/aku-k8s/aku/cmd/internal/wire"
+	"github.com/aku-k8s/aku/lifecycle"
+	"github.com/aku-k8s/aku/lifecycle/akulog"
+)
+
+// cluster is a StatefulSet of simulated Altibase pods on 127.0.1.x, all on
+// the same service and replication ports, as pods are.
+type cluster struct {
+	t        testing.TB
+	n        int
+	base     int // pod i listens on 127.0.1.(base+i)
+	port     int
+	replPort int
+	servers  []*altibasetest.Server
+	groups   []lifecycle.Group
+	markers  string
+	log      *slog.Logger
+}
+
+var clusterSeq struct {
+	sync.Mutex
+	next int
+}
+
+// freePort finds a port free on the given address.
+func freePort(t testing.TB, host string) int {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatalf("find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// tableDDL creates the targets: T1..Tn with a primary key; a partitioned
+// table for groups that name partitions.
+var tableDDL = []string{
+	"CREATE TABLE T1 (ID INTEGER, V VARCHAR(40), PRIMARY KEY (ID))",
+	"CREATE TABLE T2 (ID INTEGER, V VARCHAR(40), PRIMARY KEY (ID))",
+	"CREATE TABLE T3 (ID INTEGER, V VARCHAR(40), PRIMARY KEY (ID)) PARTITION BY RANGE (ID) (PARTITION P1 VALUES LESS THAN (500000000), PARTITION P2 VALUES DEFAULT)",
+}
+
+func oneGroup() []lifecycle.Group {
+	return []lifecycle.Group{{Prefix: "AKU_REP", SyncParallel: 2, Items: []lifecycle.Item{{User: "SYS", Table: "T1"}}}}
+}
+
+func newCluster(t testing.TB, n int, groups []lifecycle.Group) *cluster {
+	t.Helper()
+	altibasetest.RequireDriver(t)
+	clusterSeq.Lock()
+	base := 10 + clusterSeq.next*8
+	clusterSeq.next++
+	clusterSeq.Unlock()
+	c := &cluster{t: t, n: n, base: base, groups: groups, markers: t.TempDir()}
+	c.port = freePort(t, c.host(0))
+	c.replPort = freePort(t, c.host(0))
+	var buf strings.Builder
+	c.log = slog.New(akulog.New(&syncWriter{w: &buf}, slog.LevelDebug))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("aku log:\n%s", buf.String())
+		}
+	})
+	for i := 0; i < n; i++ {
+		s := altibasetest.NewServer(t, altibasetest.Options{
+			Name: fmt.Sprintf("pod-%d", i), Host: c.host(i), Port: c.port, ReplicationPort: c.replPort,
+			DataDir:    t.TempDir(),
+			Properties: map[string]int64{"ADMIN_MODE": 1, "REMOTE_SYSDBA_ENABLE": 1},
+		})
+		c.servers = append(c.servers, s)
+		db := c.open(i, true)
+		for _, ddl := range tableDDL {
+			if _, err := db.ExecContext(context.Background(), ddl); err != nil {
+				t.Fatalf("pod-%d: %s: %v", i, ddl, err)
+			}
+		}
+		db.Close()
+	}
+	return c
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+func (c *cluster) host(i int) string { return fmt.Sprintf("127.0.1.%d", c.base+i) }
+
+// session is a dedicated connection; Close releases it on the server (the
+// SYSDBA slot included).
+type session struct {
+	*sql.Conn
+	db *sql.DB
+}
+
+func (s *session) Close() error {
+	s.Conn.Close()
+	return s.db.Close()
+}
+
+// open returns a dedicated connection (SYSDBA or a normal SYS session),
+// closed at the end of the test if not before.
+func (c *cluster) open(i int, sysdba bool) *session {
+	c.t.Helper()
+	db, err := sql.Open("odbc", c.servers[i].ConnString(sysdba))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		c.t.Fatalf("pod-%d: connect: %v", i, err)
+	}
+	s := &session{Conn: conn, db: db}
+	c.t.Cleanup(func() { s.Close() })
+	return s
+}
+
+type staticDiscovery struct {
+	c    *cluster
+	self int
+}
+
+func (d staticDiscovery) member(i int) lifecycle.Member {
+	return lifecycle.Member{Ordinal: i, Name: fmt.Sprintf("altibase-sts-%d", i), Host: d.c.host(i)}
+}
+func (d staticDiscovery) Self(context.Context) (lifecycle.Member, error) {
+	return d.member(d.self), nil
+}
+func (d staticDiscovery) Members(context.Context) ([]lifecycle.Member, error) {
+	out := make([]lifecycle.Member, d.c.n)
+	for i := range out {
+		out[i] = d.member(i)
+	}
+	return out, nil
+}
+
+// runner is pod i's aku, through the real client and ODBC stack.
+func (c *cluster) runner(i int, tweak func(*lifecycle.Options)) *lifecycle.Runner {
+	opts := lifecycle.Options{
+		ServerCount: c.n, ReplicationPort: c.replPort, Groups: c.groups,
+		FlushAtStart: true, FlushAtEnd: true, ResetAtEnd: lifecycle.ResetAlways,
+		MarkerFile: filepath.Join(c.markers, fmt.Sprintf("aku_start_completed.%d", i)),
+	}
+	if tweak != nil {
+		tweak(&opts)
+	}
+	log := c.log.With("pod", fmt.Sprintf("altibase-sts-%d", i))
+	return &lifecycle.Runner{
+		Opts:      opts,
+		Discovery: staticDiscovery{c: c, self: i},
+		Dialer: &wire.Dialer{Port: c.port, Opts: altibase.Options{
+			Dialect: altibase.DialectSimulator, Password: "manager",
+			LoginTimeout: 5 * time.Second, QueryTimeout: 60 * time.Second,
+			RetryCount: 2, RetryDelay: 50 * time.Millisecond, Logger: log,
+		}},
+		Log: log,
+	}
+}
+
+func bounded(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func (c *cluster) start(i int) {
+	c.t.Helper()
+	if err := c.runner(i, nil).Start(bounded(c.t)); err != nil {
+		c.t.Fatalf("start pod-%d: %v", i, err)
+	}
+}
+
+// startWriting starts pod i while the writers write a burst after every
+// step of the start: inside the join's window, deterministically.
+func (c *cluster) startWriting(i int, ws []*writer, n int) {
+	c.t.Helper()
+	r := c.runner(i, nil)
+	r.Checkpoint = func(context.Context, string) error {
+		for _, w := range ws {
+			w.burst(n)
+		}
+		return nil
+	}
+	if err := r.Start(bounded(c.t)); err != nil {
+		c.t.Fatalf("start pod-%d: %v", i, err)
+	}
+}
+
+func (c *cluster) end(i int, reset bool) {
+	c.t.Helper()
+	r := c.runner(i, func(o *lifecycle.Options) {
+		if !reset {
+			o.ResetAtEnd = lifecycle.ResetNever
+		}
+	})
+	if err := r.End(bounded(c.t)); err != nil {
+		c.t.Fatalf("end pod-%d: %v", i, err)
+	}
+}
+
+// rows reads a table as id -> value.
+func (c *cluster) rows(i int, table string) map[int64]string {
+	c.t.Helper()
+	conn := c.open(i, true)
+	defer conn.Close()
+	rs, err := conn.QueryContext(context.Background(), "SELECT ID, V FROM "+table+" ORDER BY ID")
+	if err != nil {
+		c.t.Fatalf("pod-%d: read %s: %v", i, table, err)
+	}
+	defer rs.Close()
+	out := map[int64]string{}
+	for rs.Next() {
+		var id int64
+		var v sql.NullString
+		if err := rs.Scan(&id, &v); err != nil {
+			c.t.Fatal(err)
+		}
+		out[id] = v.String
+	}
+	if err := rs.Err(); err != nil {
+		c.t.Fatal(err)
+	}
+	return out
+}
+
+// converge waits until every listed pod holds the same rows in every table
+// and those rows include everything the writers had acknowledged.
+func (c *cluster) converge(pods []int, tables []string, ws ...*writer) {
+	c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		problem := c.diff(pods, tables, ws)
+		if problem == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("pods %v did not converge: %s", pods, problem)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (c *cluster) diff(pods []int, tables []string, ws []*writer) string {
+	for _, table := range tables {
+		ref := c.rows(pods[0], table)
+		for _, w := range ws {
+			if w.table != table {
+				continue
+			}
+			if p := w.check(ref); p != "" {
+				return fmt.Sprintf("pod-%d %s: %s", pods[0], table, p)
+			}
+		}
+		for _, p := range pods[1:] {
+			got := c.rows(p, table)
+			if d := mapDiff(ref, got); d != "" {
+				return fmt.Sprintf("%s: pod-%d vs pod-%d: %s", table, pods[0], p, d)
+			}
+		}
+	}
+	return ""
+}
+
+func mapDiff(a, b map[int64]string) string {
+	var missing, extra, changed []int64
+	for k, v := range a {
+		w, ok := b[k]
+		switch {
+		case !ok:
+			missing = append(missing, k)
+		case w != v:
+			changed = append(changed, k)
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			extra = append(extra, k)
+		}
+	}
+	if len(missing)+len(extra)+len(changed) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d rows missing %v, %d extra %v, %d differ %v (of %d)",
+		len(missing), head(missing), len(extra), head(extra), len(changed), head(changed), len(a))
+}
+
+func head(ids []int64) []int64 {
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	if len(ids) > 5 {
+		return ids[:5]
+	}
+	return ids
+}
