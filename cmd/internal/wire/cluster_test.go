@@ -186,6 +186,19 @@ func (c *cluster) runner(i int, tweak func(*lifecycle.Options)) *lifecycle.Runne
 	}
 }
 
+// client is a dedicated client session to pod i, closed with the test.
+func (c *cluster) client(i int) *altibase.Conn {
+	c.t.Helper()
+	conn, err := altibase.Connect(bounded(c.t), altibase.Endpoint{Host: c.host(i), Port: c.port}, altibase.Options{
+		Dialect: altibase.DialectSimulator, Password: "manager", LoginTimeout: 5 * time.Second, QueryTimeout: 30 * time.Second,
+	})
+	if err != nil {
+		c.t.Fatalf("pod-%d: %v", i, err)
+	}
+	c.t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 func bounded(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
