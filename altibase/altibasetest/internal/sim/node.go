@@ -42,6 +42,10 @@ type Node struct {
 	faults   faults
 }
 
+// initialSN is where a new node's change log starts: above 2^32, as SNs on
+// real servers are, so a client that reads XSN into 32 bits fails in tests.
+const initialSN int64 = 1<<32 + 1000
+
 // Open starts a node: loads DataDir if set (auto-starting replications left
 // started, REPLICATION_SENDER_AUTO_START) and listens on ReplicationAddr.
 func Open(opts Options) (*Node, error) {
@@ -74,6 +78,9 @@ func Open(opts Options) (*Node, error) {
 			_ = db.Close()
 			return nil, err
 		}
+	}
+	if n.lastSN == 0 {
+		n.lastSN = initialSN
 	}
 	ln, err := net.Listen("tcp", opts.ReplicationAddr)
 	if err != nil {

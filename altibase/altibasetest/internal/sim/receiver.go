@@ -58,7 +58,7 @@ func (n *Node) serveReceiver(c net.Conn) {
 	_ = c.SetReadDeadline(time.Time{})
 	n.mu.Lock()
 	r, ok := n.repls[hello.Repl]
-	ok = ok && itemsMirror(r.def.Items, hello.Items)
+	ok = ok && itemsMirror(r.def.Items, hello.Items) && n.shapesMatchLocked(hello.Items, hello.Shapes)
 	rc := &receiver{name: hello.Repl, c: c, myAddr: c.LocalAddr().String(), peerAddr: c.RemoteAddr().String(), applyXSN: -1}
 	if ok {
 		n.recvs[rc] = struct{}{}

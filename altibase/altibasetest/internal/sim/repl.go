@@ -173,6 +173,7 @@ func (s *Session) execDropRepl(x *dropReplStmt) (*Result, error) {
 	for rc := range n.recvs {
 		if rc.name == r.def.Name {
 			_ = rc.c.Close()
+			delete(n.recvs, rc)
 		}
 	}
 	return &Result{Tag: "DROP"}, nil

@@ -210,7 +210,7 @@ func TestMetaViews(t *testing.T) {
 	exec(t, sb, "DELETE FROM T WHERE ID = 1")
 	exec(t, sb, "INSERT INTO T VALUES (3, 'b')")
 	exec(t, sa, "UPDATE T SET V = 'x' WHERE ID = 1") // missing on B
-	exec(t, sa, "DELETE FROM T WHERE ID = 1")         // missing on B
+	exec(t, sa, "DELETE FROM T WHERE ID = 1")        // missing on B
 	exec(t, sa, "UPDATE T SET V = 'y' WHERE ID = 2")
 	exec(t, sa, "INSERT INTO T VALUES (3, 'dup')") // exists on B
 	exec(t, sa, "ALTER REPLICATION R FLUSH")

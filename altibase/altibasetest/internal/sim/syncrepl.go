@@ -93,6 +93,11 @@ func (n *Node) snapshot(r *replication, tables []syncTable) ([]syncPart, int64, 
 		}
 		parts = append(parts, p)
 	}
+	if len(tables) > 0 && len(parts) != len(tables) {
+		return nil, 0, errc(altibase.CodeReplTableNotFound, tables[0].user+"."+tables[0].table)
+	}
+	// Hold the log from the snapshot on while the rows are copied: the
+	// sender SYNC starts afterwards ships everything past snapSN.
 	if r.def.XSN < 0 && r.def.Pinned < 0 {
 		r.def.Pinned = n.lastSN
 	}

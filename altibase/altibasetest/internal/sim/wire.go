@@ -3,8 +3,10 @@ package sim
 import (
 	"context"
 	"encoding/gob"
+	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aku-k8s/aku/altibase"
@@ -38,6 +40,7 @@ type wireMsg struct {
 	Kind   byte
 	Repl   string
 	Items  []itemSpec
+	Shapes []string // per item: the sender table's shape (tableShape)
 	Sync   bool
 	OK     bool
 	Reason string
@@ -106,6 +109,12 @@ func (n *Node) connect(ctx context.Context, r *replication, sync bool) (*peerCon
 	n.mu.Lock()
 	def := r.def
 	timeout := time.Duration(n.props[propConnectTimeout]) * time.Second
+	shapes := make([]string, len(def.Items))
+	for i, it := range def.Items {
+		if t, ok := n.tables[it.LocalUser+"."+it.LocalTable]; ok {
+			shapes[i] = t.shape()
+		}
+	}
 	n.mu.Unlock()
 	var c net.Conn
 	used := -1
@@ -140,7 +149,7 @@ func (n *Node) connect(ctx context.Context, r *replication, sync bool) (*peerCon
 	}
 	pc := newPeerConn(c)
 	stopWatch := context.AfterFunc(ctx, func() { _ = c.Close() })
-	reply, err := pc.call(&wireMsg{Kind: msgHello, Repl: def.Name, Items: def.Items, Sync: sync})
+	reply, err := pc.call(&wireMsg{Kind: msgHello, Repl: def.Name, Items: def.Items, Shapes: shapes, Sync: sync})
 	stopWatch()
 	if err != nil || reply.Kind != msgHelloAck || !reply.OK {
 		n.untrackConn(c)
@@ -150,6 +159,31 @@ func (n *Node) connect(ctx context.Context, r *replication, sync bool) (*peerCon
 		return nil, errc(altibase.CodeHandshakeFailed, reasonNoPeerObject)
 	}
 	return pc, nil
+}
+
+// shape is a table's columns and key as the handshake compares them.
+func (t *table) shape() string {
+	var b strings.Builder
+	for _, c := range t.def.Cols {
+		fmt.Fprintf(&b, "%s:%d:%d,", c.Name, c.Type, c.Size)
+	}
+	fmt.Fprintf(&b, "pk%v", t.def.PK)
+	return b.String()
+}
+
+// shapesMatch reports whether the receiver's tables have the shapes the
+// sender's have (a schema mismatch fails the handshake, as on a real server).
+func (n *Node) shapesMatchLocked(sent []itemSpec, shapes []string) bool {
+	if len(shapes) != len(sent) {
+		return false
+	}
+	for i, it := range sent {
+		t, ok := n.tables[it.RemoteUser+"."+it.RemoteTable]
+		if !ok || t.shape() != shapes[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // itemsMirror reports whether the receiver's items mirror the sender's:
