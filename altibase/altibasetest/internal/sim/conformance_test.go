@@ -379,7 +379,7 @@ func TestCase26QueryTimeout(t *testing.T) {
 	}
 	exec(t, sa, "SELECT 1 FROM DUAL") // still usable
 	// Another session keeps the system default.
-	if v := scalar(t, sys(t, a), "SELECT VALUE FROM V$PROPERTY WHERE NAME = 'QUERY_TIMEOUT'"); v != "600" {
+	if v := scalar(t, sys(t, a), "SELECT VALUE1 FROM V$PROPERTY WHERE NAME = 'QUERY_TIMEOUT'"); v != "600" {
 		t.Fatalf("system QUERY_TIMEOUT %v", v)
 	}
 }

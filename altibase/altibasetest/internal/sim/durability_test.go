@@ -84,7 +84,7 @@ func TestCloseAndReopen(t *testing.T) {
 	if _, _, ok := senderRow(t, sa2, "R"); ok {
 		t.Fatal("stopped object auto-started")
 	}
-	if v := scalar(t, sa2, "SELECT VALUE FROM V$PROPERTY WHERE NAME = 'REPLICATION_DDL_ENABLE'"); v != "0" {
+	if v := scalar(t, sa2, "SELECT VALUE1 FROM V$PROPERTY WHERE NAME = 'REPLICATION_DDL_ENABLE'"); v != "0" {
 		t.Fatalf("REPLICATION_DDL_ENABLE %v after restart", v)
 	}
 	if _, err := a2.Login(Login{User: "app", Password: "SECRET"}); err != nil {

@@ -59,7 +59,7 @@ var views = map[string]view{
 	"V$REPSYNC": {cols: cols(
 		"REP_NAME", vV, "SYNC_TABLE", vV, "SYNC_PARTITION", vV, "SYNC_RECORD_COUNT", vB, "SYNC_SN", vB),
 		rows: func(n *Node) [][]Value { return cloneRows(n.syncRows) }},
-	"V$PROPERTY": {cols: cols("NAME", vV, "VALUE", vV), rows: (*Node).propRows},
+	"V$PROPERTY": {cols: cols("NAME", vV, "VALUE1", vV), rows: (*Node).propRows},
 }
 
 func cloneRows(rows [][]Value) [][]Value {
