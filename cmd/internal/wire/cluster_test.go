@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -34,6 +35,7 @@ type cluster struct {
 	groups   []lifecycle.Group
 	markers  string
 	log      *slog.Logger
+	logs     *syncWriter
 }
 
 var clusterSeq struct {
@@ -73,11 +75,11 @@ func newCluster(t testing.TB, n int, groups []lifecycle.Group) *cluster {
 	c := &cluster{t: t, n: n, base: base, groups: groups, markers: t.TempDir()}
 	c.port = freePort(t, c.host(0))
 	c.replPort = freePort(t, c.host(0))
-	var buf strings.Builder
-	c.log = slog.New(akulog.New(&syncWriter{w: &buf}, slog.LevelDebug))
+	c.logs = &syncWriter{w: &strings.Builder{}}
+	c.log = slog.New(akulog.New(c.logs, slog.LevelDebug))
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("aku log:\n%s", buf.String())
+			t.Logf("aku log:\n%s", c.logs.String())
 		}
 	})
 	for i := 0; i < n; i++ {
@@ -101,6 +103,19 @@ func newCluster(t testing.TB, n int, groups []lifecycle.Group) *cluster {
 type syncWriter struct {
 	mu sync.Mutex
 	w  *strings.Builder
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.String()
+}
+
+// reset forgets what was logged so far.
+func (s *syncWriter) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.w.Reset()
 }
 
 func (s *syncWriter) Write(p []byte) (int, error) {
@@ -226,6 +241,21 @@ func (c *cluster) startWriting(i int, ws []*writer, n int) {
 	if err := r.Start(bounded(c.t)); err != nil {
 		c.t.Fatalf("start pod-%d: %v", i, err)
 	}
+}
+
+// startErr runs pod i's start and returns its error.
+func (c *cluster) startErr(i int, tweak func(*lifecycle.Runner)) error {
+	r := c.runner(i, nil)
+	if tweak != nil {
+		tweak(r)
+	}
+	return r.Start(bounded(c.t))
+}
+
+// markerGone removes pod i's marker, as a container restart does (/tmp is
+// the container's own).
+func (c *cluster) markerGone(i int) {
+	os.Remove(filepath.Join(c.markers, fmt.Sprintf("aku_start_completed.%d", i)))
 }
 
 func (c *cluster) end(i int, reset bool) {
