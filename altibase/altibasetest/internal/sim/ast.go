@@ -85,7 +85,10 @@ type createTableStmt struct {
 
 type createUserStmt struct{ name, password string }
 
-type truncateStmt struct{ table objName }
+type truncateStmt struct {
+	table objName
+	part  string // ALTER TABLE t TRUNCATE PARTITION p; "" for TRUNCATE TABLE
+}
 
 type hostSpec struct {
 	Host string

@@ -220,10 +220,14 @@ func (s *Session) execTruncate(x *truncateStmt) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if x.part != "" && !t.hasPart(x.part) {
+		return nil, errc(altibase.CodeTableNotFound)
+	}
 	var affected []*replication
 	for _, r := range n.repls {
 		for _, it := range r.def.Items {
-			if it.LocalUser == t.def.User && it.LocalTable == t.def.Name {
+			if it.LocalUser == t.def.User && it.LocalTable == t.def.Name &&
+				(x.part == "" || it.LocalPart == "" || it.LocalPart == x.part) {
 				affected = append(affected, r)
 				break
 			}
@@ -233,18 +237,39 @@ func (s *Session) execTruncate(x *truncateStmt) (*Result, error) {
 		return nil, errc(altibase.CodeReplicationDDLDisable)
 	}
 	b := &batch{}
-	if n.db != nil {
-		b.drop(rowsPrefix + t.fullName())
+	if x.part != "" {
+		var gone []string
+		for key, row := range t.rows {
+			if t.partitionOf(row) == x.part {
+				gone = append(gone, key)
+				if n.db != nil {
+					b.del(rowsPrefix+t.fullName(), []byte(key))
+				}
+			}
+		}
+		if err := n.commit(b); err != nil {
+			return nil, err
+		}
+		for _, key := range gone {
+			delete(t.rows, key)
+		}
+	} else {
+		if n.db != nil {
+			b.drop(rowsPrefix + t.fullName())
+		}
+		if err := n.commit(b); err != nil {
+			return nil, err
+		}
+		t.rows = map[string][]Value{}
 	}
-	if err := n.commit(b); err != nil {
-		return nil, err
-	}
-	t.rows = map[string][]Value{}
 	sleep := n.props[propSenderSleepTimeout]
 	for _, r := range affected {
 		if r.sender != nil {
 			r.sender.sleepFor(sleep)
 		}
+	}
+	if x.part != "" {
+		return &Result{Tag: "ALTER TABLE"}, nil
 	}
 	return &Result{Tag: "TRUNCATE TABLE"}, nil
 }

@@ -628,6 +628,16 @@ func (p *parser) alterStmt() (any, error) {
 	switch {
 	case p.accept("REPLICATION"):
 		return p.alterRepl()
+	case p.accept("TABLE"):
+		o, err := p.objName()
+		if err != nil {
+			return nil, err
+		}
+		if err := p.expect("TRUNCATE", "PARTITION"); err != nil {
+			return nil, err
+		}
+		part, err := p.ident()
+		return &truncateStmt{table: o, part: part}, err
 	case p.accept("SYSTEM"):
 		if err := p.expect("SET"); err != nil {
 			return nil, err
