@@ -228,7 +228,24 @@ func TestMetaViews(t *testing.T) {
 	for _, v := range []string{"V$REPGAP", "V$REPSYNC", "V$PROPERTY", "SYS_REPL_ITEMS_"} {
 		exec(t, sa, "SELECT * FROM %s", v)
 	}
-	if v := scalar(t, sa, "SELECT VALUE FROM V$PROPERTY WHERE NAME = 'REPLICATION_PORT_NO'"); v == "0" {
+	if v := scalar(t, sa, "SELECT VALUE1 FROM V$PROPERTY WHERE NAME = 'REPLICATION_PORT_NO'"); v == "0" {
 		t.Fatal("REPLICATION_PORT_NO not set from the listener")
+	}
+}
+
+func TestTruncatePartition(t *testing.T) {
+	a, b := testNode(t, nil), testNode(t, nil)
+	sa := sys(t, a)
+	exec(t, sa, `CREATE TABLE P (ID INTEGER PRIMARY KEY, V VARCHAR(10))
+		PARTITION BY RANGE (ID) (PARTITION P1 VALUES LESS THAN (100), PARTITION P2 VALUES DEFAULT)`)
+	exec(t, sa, "INSERT INTO P VALUES (1, 'a'), (2, 'b'), (150, 'c')")
+	h, p := hostPort(t, b)
+	exec(t, sa, "CREATE REPLICATION RP WITH '%s', %d FROM SYS.P PARTITION P1 TO SYS.P PARTITION P1", h, p)
+	wantCode(t, sa, altibase.CodeReplicationDDLDisable, "ALTER TABLE SYS.P TRUNCATE PARTITION P1")
+	exec(t, sa, "ALTER SYSTEM SET REPLICATION_DDL_ENABLE = 1")
+	wantCode(t, sa, altibase.CodeTableNotFound, "ALTER TABLE SYS.P TRUNCATE PARTITION P9")
+	exec(t, sa, "ALTER TABLE SYS.P TRUNCATE PARTITION P1")
+	if c := count(t, sa, "P"); c != 1 {
+		t.Fatalf("%d rows left, want the one in P2", c)
 	}
 }
