@@ -150,6 +150,12 @@ func (c *cluster) open(i int, sysdba bool) *session {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := db.Conn(ctx)
+	// The server frees a closed SYSDBA session a moment after the client
+	// closed it.
+	for tries := 0; err != nil && strings.Contains(err.Error(), "ERR-41041") && tries < 40; tries++ {
+		time.Sleep(25 * time.Millisecond)
+		conn, err = db.Conn(ctx)
+	}
 	if err != nil {
 		db.Close()
 		c.t.Fatalf("pod-%d: connect: %v", i, err)
@@ -206,6 +212,9 @@ func (c *cluster) client(i int) *altibase.Conn {
 	c.t.Helper()
 	conn, err := altibase.Connect(bounded(c.t), altibase.Endpoint{Host: c.host(i), Port: c.port}, altibase.Options{
 		Dialect: altibase.DialectSimulator, Password: "manager", LoginTimeout: 5 * time.Second, QueryTimeout: 30 * time.Second,
+		// The server frees a closed SYSDBA session a moment after the
+		// client closed it.
+		RetryCount: 20, RetryDelay: 25 * time.Millisecond,
 	})
 	if err != nil {
 		c.t.Fatalf("pod-%d: %v", i, err)
