@@ -21,7 +21,7 @@ func (r *relation) index(name string) int {
 }
 
 func (s *Session) execSelect(x *selectStmt) (*Result, error) {
-	rel, err := s.relationFor(x.from)
+	rel, err := s.relationFor(x.from, needsOrder(x))
 	if err != nil {
 		return nil, err
 	}
@@ -143,8 +143,23 @@ func finish(cols []Column, rows [][]Value) *Result {
 	return &Result{Columns: cols, Rows: out, Tag: fmt.Sprintf("SELECT %d", len(rows))}
 }
 
-// relationFor resolves FROM: a meta table or view, DUAL, or a user table.
-func (s *Session) relationFor(o objName) (*relation, error) {
+// needsOrder reports whether the rows' order can show in the result: not
+// for COUNT(*) and literals alone.
+func needsOrder(x *selectStmt) bool {
+	if x.star {
+		return true
+	}
+	for _, it := range x.items {
+		if !it.count && !it.isLit {
+			return true
+		}
+	}
+	return false
+}
+
+// relationFor resolves FROM: a meta table or view, DUAL, or a user table
+// (ordered by primary key if ordered).
+func (s *Session) relationFor(o objName, ordered bool) (*relation, error) {
 	n := s.n
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -163,6 +178,13 @@ func (s *Session) relationFor(o objName) (*relation, error) {
 	cols := make([]Column, len(t.def.Cols))
 	for i, c := range t.def.Cols {
 		cols[i] = Column{Name: c.Name, Type: c.Type}
+	}
+	if !ordered {
+		rows := make([][]Value, 0, len(t.rows))
+		for _, r := range t.rows {
+			rows = append(rows, r)
+		}
+		return &relation{cols: cols, rows: rows}, nil
 	}
 	return &relation{cols: cols, rows: t.sortedRows()}, nil
 }

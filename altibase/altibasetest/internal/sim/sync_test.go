@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"net"
 	"reflect"
 	"sync"
 	"testing"
@@ -117,4 +118,29 @@ func TestXSNAbove32Bits(t *testing.T) {
 	if _, x := state(t, sa, "R"); x <= 1<<32 {
 		t.Fatalf("XSN %d fits in 32 bits", x)
 	}
+}
+
+// A peer that accepts TCP but never answers fails the handshake after
+// REPLICATION_CONNECT_TIMEOUT; START RETRY keeps trying.
+func TestSilentPeerHandshakeTimesOut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	a := testNode(t, map[string]int64{"REPLICATION_CONNECT_TIMEOUT": 1})
+	sa := sys(t, a)
+	createT(t, sa)
+	h, p, _ := net.SplitHostPort(ln.Addr().String())
+	exec(t, sa, "CREATE REPLICATION R WITH '%s', %s FROM SYS.T TO SYS.T", h, p)
+	wantCode(t, sa, altibase.CodeHandshakeFailed, "ALTER REPLICATION R START")
 }

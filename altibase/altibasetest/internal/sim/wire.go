@@ -65,8 +65,11 @@ func newPeerConn(c net.Conn) *peerConn {
 }
 
 // call sends m and reads the answer within ackTimeout.
-func (p *peerConn) call(m *wireMsg) (*wireMsg, error) {
-	if err := p.c.SetDeadline(time.Now().Add(ackTimeout)); err != nil {
+func (p *peerConn) call(m *wireMsg) (*wireMsg, error) { return p.callWithin(m, ackTimeout) }
+
+// callWithin sends m and reads the answer within d.
+func (p *peerConn) callWithin(m *wireMsg, d time.Duration) (*wireMsg, error) {
+	if err := p.c.SetDeadline(time.Now().Add(d)); err != nil {
 		return nil, err
 	}
 	if err := p.enc.Encode(m); err != nil {
@@ -149,7 +152,9 @@ func (n *Node) connect(ctx context.Context, r *replication, sync bool) (*peerCon
 	}
 	pc := newPeerConn(c)
 	stopWatch := context.AfterFunc(ctx, func() { _ = c.Close() })
-	reply, err := pc.call(&wireMsg{Kind: msgHello, Repl: def.Name, Items: def.Items, Shapes: shapes, Sync: sync})
+	// A peer that accepts but never answers fails the handshake after
+	// REPLICATION_CONNECT_TIMEOUT.
+	reply, err := pc.callWithin(&wireMsg{Kind: msgHello, Repl: def.Name, Items: def.Items, Shapes: shapes, Sync: sync}, timeout)
 	stopWatch()
 	if err != nil || reply.Kind != msgHelloAck || !reply.OK {
 		n.untrackConn(c)
