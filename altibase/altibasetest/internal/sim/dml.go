@@ -92,7 +92,7 @@ func (s *Session) execInsert(x *insertStmt) (*Result, error) {
 	}
 	b := &batch{}
 	for i, row := range rows {
-		n.putRowLocked(b, t, keys[i], row, opInsert, true)
+		n.putRowLocked(b, t, keys[i], row, opInsert, s.replicates())
 	}
 	n.maybeTrimLocked(b)
 	if err := n.commit(b); err != nil {
@@ -169,12 +169,12 @@ func (s *Session) execUpdate(x *updateStmt) (*Result, error) {
 	b := &batch{}
 	for _, c := range changes {
 		if c.oldKey == c.newKey {
-			n.putRowLocked(b, t, c.newKey, c.row, opUpdate, true)
+			n.putRowLocked(b, t, c.newKey, c.row, opUpdate, s.replicates())
 			continue
 		}
 		// A key change replicates as delete + insert.
-		n.deleteRowLocked(b, t, c.oldKey, true)
-		n.putRowLocked(b, t, c.newKey, c.row, opInsert, true)
+		n.deleteRowLocked(b, t, c.oldKey, s.replicates())
+		n.putRowLocked(b, t, c.newKey, c.row, opInsert, s.replicates())
 	}
 	n.maybeTrimLocked(b)
 	if err := n.commit(b); err != nil {
@@ -198,7 +198,7 @@ func (s *Session) execDelete(x *deleteStmt) (*Result, error) {
 	keys := t.matchingKeys(x.where)
 	b := &batch{}
 	for _, k := range keys {
-		n.deleteRowLocked(b, t, k, true)
+		n.deleteRowLocked(b, t, k, s.replicates())
 	}
 	n.maybeTrimLocked(b)
 	if err := n.commit(b); err != nil {

@@ -39,6 +39,11 @@ func sys(t testing.TB, n *Node) *Session {
 		t.Fatalf("login: %v", err)
 	}
 	t.Cleanup(s.Close)
+	// Bound every statement, so a hung FLUSH fails the test instead of
+	// stalling it.
+	if _, err := s.Exec(context.Background(), "ALTER SESSION SET QUERY_TIMEOUT = 60"); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 

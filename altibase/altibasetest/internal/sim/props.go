@@ -56,12 +56,6 @@ func defaultProps() map[string]int64 {
 // readOnlyProps cannot be changed by ALTER SYSTEM.
 var readOnlyProps = map[string]bool{propReplPort: true, propReplMaxCount: true, propAutoStart: true}
 
-// sessionProps can be changed by ALTER SESSION SET with an integer.
-var sessionProps = map[string]bool{
-	propQueryTimeout: true, propDDLTimeout: true, "FETCH_TIMEOUT": true,
-	"UTRANS_TIMEOUT": true, "IDLE_TIMEOUT": true,
-}
-
 func (n *Node) prop(name string) int64 {
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -15,6 +15,7 @@ type Session struct {
 	user   string
 	sysdba bool
 	props  map[string]int64 // ALTER SESSION overrides (guarded by n.mu)
+	noRepl bool             // ALTER SESSION SET REPLICATION = FALSE (guarded by n.mu)
 	closed bool
 }
 
@@ -158,26 +159,43 @@ func (s *Session) execAlterSession(x *alterSessionStmt) (*Result, error) {
 	n := s.n
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if x.prop == "REPLICATION" {
+		// ALTER SESSION SET REPLICATION = FALSE: the session's changes are
+		// not logged for replication; DEFAULT or TRUE: they are.
+		v, _ := x.val.(string)
+		switch strings.ToUpper(v) {
+		case "FALSE":
+			s.noRepl = true
+		case "DEFAULT", "TRUE":
+			s.noRepl = false
+		default:
+			return nil, syntaxErr("invalid value for REPLICATION")
+		}
+		return &Result{Tag: "ALTER"}, nil
+	}
+	if _, known := n.props[x.prop]; !known {
+		return nil, syntaxErr("unknown property %s", x.prop)
+	}
 	switch v := x.val.(type) {
 	case int64:
-		if !sessionProps[x.prop] || v < 0 {
-			return nil, syntaxErr("cannot set session property %s to %d", x.prop, v)
+		if v < 0 {
+			return nil, syntaxErr("invalid value %d for %s", v, x.prop)
 		}
 		s.props[x.prop] = v
 	case string:
-		// ALTER SESSION SET REPLICATION = DEFAULT | FALSE | TRUE ... : accepted,
-		// the simulator's sessions always replicate their changes.
-		if x.prop != "REPLICATION" && strings.ToUpper(v) != "DEFAULT" {
-			return nil, syntaxErr("cannot set session property %s to %s", x.prop, v)
+		if strings.ToUpper(v) != "DEFAULT" {
+			return nil, syntaxErr("invalid value %s for %s", v, x.prop)
 		}
-		if strings.ToUpper(v) == "DEFAULT" {
-			delete(s.props, x.prop)
-		}
+		delete(s.props, x.prop)
 	default:
-		return nil, syntaxErr("cannot set session property %s", x.prop)
+		return nil, syntaxErr("invalid value for %s", x.prop)
 	}
 	return &Result{Tag: "ALTER"}, nil
 }
+
+// replicates reports whether the session's changes go to the change log
+// (not after ALTER SESSION SET REPLICATION = FALSE); caller holds n.mu.
+func (s *Session) replicates() bool { return !s.noRepl }
 
 func (s *Session) execCreateUser(x *createUserStmt) (*Result, error) {
 	if s.user != "SYS" {

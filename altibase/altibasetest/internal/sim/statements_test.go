@@ -249,3 +249,18 @@ func TestTruncatePartition(t *testing.T) {
 		t.Fatalf("%d rows left, want the one in P2", c)
 	}
 }
+
+// ALTER SESSION SET REPLICATION = FALSE keeps the session's changes local.
+func TestSessionReplicationFalse(t *testing.T) {
+	_, _, sa, sb := started(t)
+	exec(t, sa, "ALTER SESSION SET REPLICATION = FALSE")
+	exec(t, sa, "INSERT INTO T VALUES (1, 'local')")
+	exec(t, sa, "ALTER SESSION SET REPLICATION = DEFAULT")
+	exec(t, sa, "INSERT INTO T VALUES (2, 'shipped')")
+	exec(t, sa, "ALTER REPLICATION R FLUSH ALL")
+	if c := count(t, sb, "T"); c != 1 {
+		t.Fatalf("B has %d rows, want only the replicated one", c)
+	}
+	wantCode(t, sa, altibase.CodeSyntaxError, "ALTER SESSION SET NO_SUCH_THING = 1")
+	wantCode(t, sa, altibase.CodeSyntaxError, "ALTER SESSION SET REPLICATION = 7")
+}
