@@ -11,7 +11,9 @@
 //     Altibase user, the password is the password, and the startup parameter
 //     database=SYSDBA (any case) means PRIVILEGE=SYSDBA. A client whose address
 //     is not loopback is remote. A refused login is an ErrorResponse during
-//     startup carrying the Altibase code.
+//     startup carrying the Altibase code and SQLSTATE; psqlODBC reports every
+//     failed connect as SQLSTATE 08001, so only the message ("FATAL:
+//     ERR-41041 : ...") tells the causes apart.
 //   - Errors: every engine error becomes an ErrorResponse with the engine's
 //     SQLSTATE and the message altibase.ServerMessage(code, text)
 //     ("ERR-6100D : ..."), from which altibase.CodeFromMessage recovers the
@@ -20,6 +22,8 @@
 //     lookup) and BEGIN/COMMIT/ROLLBACK are answered here, never by the engine;
 //     the transaction status (idle, in transaction, failed) is reported as
 //     PostgreSQL would.
+//   - Types: INTEGER int4, BIGINT int8, VARCHAR and CHAR text (psqlODBC's
+//     long varchar: alexbrainman/odbc reads it whole), DATE timestamp, NULL.
 //   - Cancel requests cancel the running statement's context; the connection
 //     stays usable.
 package altibasetest

@@ -1,0 +1,82 @@
+package altibasetest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aku-k8s/aku/altibase"
+)
+
+// The wire layer over the real engine, through the real ODBC stack.
+
+func TestEngineConnectAndTypes(t *testing.T) {
+	t.Parallel()
+	a := newNode(t, "A", Options{}) // SYSDBA session
+	normal := connect(t, a.s.ConnString(false))
+	if _, err := normal.ExecContext(ctxT(t), "INSERT INTO T VALUES (1, NULL);INSERT INTO T VALUES (2, 'two')"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := a.c.QueryContext(ctxT(t), "SELECT ID, V FROM T ORDER BY ID")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []sql.NullString
+	for rows.Next() {
+		var id int64
+		var v sql.NullString
+		if err := rows.Scan(&id, &v); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	_ = rows.Close()
+	if len(got) != 2 || got[0].Valid || got[1].String != "two" {
+		t.Fatalf("rows = %v, want NULL and 'two'", got)
+	}
+	// A fresh replication's XSN, a BIGINT, arrives as int64 -1.
+	b := newNode(t, "B", Options{})
+	a.createRepl("R", b)
+	var started, xsn any
+	q := "SELECT IS_STARTED, XSN FROM SYSTEM_.SYS_REPLICATIONS_ WHERE REPLICATION_NAME = 'R'"
+	if err := normal.QueryRowContext(ctxT(t), q).Scan(&started, &xsn); err != nil {
+		t.Fatal(err)
+	}
+	if xsn != int64(-1) {
+		t.Fatalf("XSN = %T %v, want int64 -1", xsn, xsn)
+	}
+	// A syntax error carries ERR-31001 and its SQLSTATE.
+	_, err = normal.ExecContext(ctxT(t), "SELEKT 1")
+	wantCode(t, err, altibase.CodeSyntaxError, "42000")
+	_ = normal.Close()
+	waitSessions(t, a.s, 1) // only A's SYSDBA session is left: nothing leaked
+}
+
+func TestEngineFaultsThroughODBC(t *testing.T) {
+	t.Parallel()
+	a := newNode(t, "A", Options{})
+	// A slow statement (the engine's fault hook) is cancelled by a
+	// QueryContext deadline, and the connection stays usable.
+	a.s.Node().SetDelay(time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	rows, err := a.c.QueryContext(ctx, "SELECT COUNT(*) FROM T")
+	if err == nil {
+		_ = rows.Close()
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want context.DeadlineExceeded", err)
+	}
+	a.s.Node().SetDelay(0)
+	if n := a.count(); n != 0 {
+		t.Fatalf("count = %d", n)
+	}
+	a.s.Node().FailNext(altibase.CodeNotStarted)
+	a.wantErr("SELECT COUNT(*) FROM T", altibase.CodeNotStarted)
+	a.mustExec("INSERT INTO T VALUES (1, 'x')")
+}
