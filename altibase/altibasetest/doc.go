@@ -26,4 +26,8 @@
 //     long varchar: alexbrainman/odbc reads it whole), DATE timestamp, NULL.
 //   - Cancel requests cancel the running statement's context; the connection
 //     stays usable.
+//
+// Tests inject faults through Server.SetStatementHook (wire level) or the
+// engine's own hooks on Server.Node() (SetDelay, FailNext, CutLink,
+// StallSender); Sessions makes leaked connections visible.
 package altibasetest
