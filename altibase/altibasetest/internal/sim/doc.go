@@ -21,7 +21,9 @@
 // # Change log and XSN
 //
 // Every committed INSERT, UPDATE and DELETE appends a record with the next
-// sequence number (SN). An object's XSN is the SN of the last record the peer
+// sequence number (SN); a new node's SNs start above 2^32, as real ones are,
+// so 32-bit XSN handling fails in tests. A session that ran ALTER SESSION SET
+// REPLICATION = FALSE changes rows without logging them. An object's XSN is the SN of the last record the peer
 // acknowledged: -1 after CREATE and RESET; START of an object at -1 begins at
 // the current log position (earlier rows are never sent), a stopped object
 // resumes from its XSN; SYNC copies a snapshot and starts from the snapshot's
@@ -32,12 +34,18 @@
 //
 // # Replication protocol
 //
-// A sender dials the object's host, sends Hello{name, items, sync}; the
-// receiver answers OK only if it has an object of that name whose items
-// mirror the sender's (else the sender reports 0x6100D "(Network error
+// A sender dials the object's host (trying the others in order), sends
+// Hello{name, items, table shapes, sync}; the receiver answers OK only if it
+// has an object of that name whose items mirror the sender's over tables of
+// the same columns and key (else the sender reports 0x6100D "(Network error
 // during receiving metadata ACK)"; nobody listening gives "(Handshake Process
-// Error)"). Then SYNC rows (acknowledged per 5,000) and log batches
-// (acknowledged with their end SN, which becomes the XSN). See wire.go.
+// Error)"; a peer that accepts but stays silent fails after
+// REPLICATION_CONNECT_TIMEOUT). Then SYNC rows (acknowledged per 5,000) and
+// log batches (acknowledged with their end SN, which becomes the XSN). An
+// idle sender pings every 100 ms, so a dead peer or a cut link shows in
+// V$REPSENDER (STATUS 0, NET_ERROR_FLAG 1) and the sender reconnects by
+// itself. TRUNCATE of an item table under a started sender makes it drop the
+// connection and sleep REPLICATION_SENDER_SLEEP_TIMEOUT seconds. See wire.go.
 //
 // # SQL
 //
@@ -45,12 +53,25 @@
 // statements aku issues plus what tests need: CREATE TABLE (INTEGER, BIGINT,
 // VARCHAR(n), CHAR(n), PRIMARY KEY, PARTITION BY RANGE), CREATE USER u
 // IDENTIFIED BY p, INSERT (multi-row), UPDATE, DELETE, TRUNCATE TABLE,
+// ALTER TABLE t TRUNCATE PARTITION p,
 // SELECT (columns or *, COUNT(*), literals, WHERE col op literal [AND ...],
 // ORDER BY) over tables, DUAL, SYSTEM_.SYS_REPLICATIONS_, SYS_REPL_HOSTS_,
 // SYS_REPL_ITEMS_, V$REPSENDER, V$REPRECEIVER, V$REPGAP, V$REPSYNC and
-// V$PROPERTY; CREATE/ALTER/DROP REPLICATION; ALTER SYSTEM SET p = n; ALTER
-// SESSION SET p = n | DEFAULT | FALSE; COMMIT and ROLLBACK (no-ops: every
-// statement autocommits). Anything else is 0x31001.
+// V$PROPERTY (NAME, VALUE1); CREATE/ALTER/DROP REPLICATION; ALTER SYSTEM
+// SET p = n; ALTER SESSION SET p = n | DEFAULT and SET REPLICATION = FALSE |
+// TRUE | DEFAULT; COMMIT and ROLLBACK (no-ops: every statement
+// autocommits). Anything else is 0x31001. Identifiers are upper-cased
+// unless double-quoted; a name without a schema is in the session user's
+// schema (SYS); meta tables are found with or without SYSTEM_.
+//
+// Only SYS may run replication DDL/DCL, ALTER SYSTEM and CREATE USER
+// (0x31084). Logins: 0x4102E (28000) wrong password or unknown user,
+// 0x41043 SYSDBA for another user, 0x410C9 Remote SYSDBA with
+// REMOTE_SYSDBA_ENABLE=0, 0x4106E ADMIN_MODE=1 without SYS+SYSDBA, 0x41041 a
+// second SYSDBA session. QUERY_TIMEOUT (DDL_TIMEOUT for CREATE, DROP,
+// TRUNCATE and RESET) ends a statement with 0x01044 (HYT00); cancelling the
+// Exec context ends it with CodeQueryCancelled (HY008), which wraps the
+// context's error. The session stays usable after both.
 //
 // Command tags follow PostgreSQL's forms so the wire layer can pass them on:
 // "SELECT n", "INSERT 0 n", "UPDATE n", "DELETE n", "CREATE", "CREATE TABLE",
@@ -89,6 +110,18 @@
 //	                             fails with that code (0x6100D or decimal).
 //
 // Kill and Open on the same DataDir model kill -9 and a pod restart.
+//
+// # Known deviations from a real server
+//
+//   - SYNC onto existing keys is deterministic (SIM_SYNC_CONFLICT_MODE);
+//     SYNC PARALLEL n is accepted and ignored.
+//   - Errors without a documented Altibase code (bad column, value too long,
+//     unknown property) are 0x31001 with a detail.
+//   - Only LAZY replication; no EAGER, OFFLINE, ADD/DROP TABLE or HOST,
+//     AS MASTER/SLAVE, DDL replication.
+//   - A row update that moves a row between partitions is shipped as an
+//     update of the new partition only.
+//   - ALTER SYSTEM values are lost at restart (as without altibase.properties).
 //
 // # Latency
 //

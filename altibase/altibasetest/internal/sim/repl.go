@@ -318,6 +318,10 @@ func (n *Node) flush(ctx context.Context, r *replication, all bool, wait int64) 
 	n.mu.Unlock()
 	for {
 		n.mu.Lock()
+		if n.closed {
+			n.mu.Unlock()
+			return errc(altibase.CodeLinkFailure)
+		}
 		if r.sender == nil {
 			n.mu.Unlock()
 			return errc(altibase.CodeNotStarted)
