@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 )
@@ -66,10 +67,14 @@ func checkHostFormat(v string) error {
 	return nil
 }
 
-// checkHostname checks a rendered host name: an RFC 1123 host name (labels
-// of letters, digits and '-', 1..63 bytes each) of at most MaxHostLen bytes,
+// checkHostname checks a rendered host name: an IPv4 address (pods mapped
+// to addresses outside Kubernetes), or an RFC 1123 host name (labels of
+// letters, digits and '-', 1..63 bytes each) of at most MaxHostLen bytes,
 // the longest host Altibase accepts in CREATE REPLICATION ... WITH.
 func checkHostname(h string) error {
+	if ip, err := netip.ParseAddr(h); err == nil && ip.Is4() {
+		return nil
+	}
 	if len(h) > MaxHostLen {
 		return fmt.Errorf("host name %q is %d bytes long; Altibase accepts at most %d in CREATE REPLICATION", h, len(h), MaxHostLen)
 	}
