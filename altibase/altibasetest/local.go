@@ -23,7 +23,7 @@ var showValues = map[string]string{
 }
 
 // local answers the PostgreSQL statements psqlODBC sends on its own
-// (SET, SHOW, the pg_type lookup) and the transaction statements, which the
+// (SET, SHOW, the pg_type lookup, DEALLOCATE) and the transaction statements, which the
 // engine never sees: it autocommits, so BEGIN/COMMIT/ROLLBACK only move the
 // transaction status PostgreSQL clients expect. ok is false for a statement
 // the engine must run.
@@ -55,6 +55,8 @@ func (c *clientConn) local(sql string) (res *sim.Result, ok bool) {
 		return tag("SAVEPOINT")
 	case strings.HasPrefix(norm, "release "):
 		return tag("RELEASE")
+	case strings.HasPrefix(norm, "deallocate "): // psqlODBC with UseServerSidePrepare=1
+		return tag("DEALLOCATE")
 	case strings.HasPrefix(norm, "set "):
 		return tag("SET")
 	case strings.HasPrefix(norm, "show "):

@@ -265,3 +265,25 @@ func TestWireMultiStatementQuery(t *testing.T) {
 		t.Fatalf("engine ran %q, want %q", got, want)
 	}
 }
+
+func TestWireExtendedProtocol(t *testing.T) {
+	s, e := newFakeServer(t)
+	dsn := strings.Replace(s.ConnString(true), "UseServerSidePrepare=0", "UseServerSidePrepare=1", 1)
+	c := connect(t, dsn)
+	var i, xsn int64
+	if err := c.QueryRowContext(ctxT(t), "SELECT TYPES").Scan(&i, &xsn, new(string), new(sql.NullString), new(sql.NullTime), new(string)); err != nil {
+		t.Fatal(err)
+	}
+	if i != 7 || xsn != -1 {
+		t.Fatalf("got %d, %d; want 7, -1", i, xsn)
+	}
+	_, err := c.ExecContext(ctxT(t), "SELEKT")
+	wantCode(t, err, altibase.CodeSyntaxError, "42000")
+	exec(t, c, "INSERT")
+	_ = c.Close()
+	waitSessions(t, s, 0)
+	// psqlODBC's DEALLOCATEs are answered by the wire layer.
+	if got, want := e.executed(), []string{"SELECT TYPES", "SELEKT", "INSERT"}; !slices.Equal(got, want) {
+		t.Fatalf("engine ran %q, want %q", got, want)
+	}
+}
