@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -79,4 +80,38 @@ func TestEngineFaultsThroughODBC(t *testing.T) {
 	a.s.Node().FailNext(altibase.CodeNotStarted)
 	a.wantErr("SELECT COUNT(*) FROM T", altibase.CodeNotStarted)
 	a.mustExec("INSERT INTO T VALUES (1, 'x')")
+}
+
+// nonLoopbackIPv4 is an address of this machine off the loopback range, or
+// "" if it has none.
+func nonLoopbackIPv4() string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return ""
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && !ipn.IP.IsLoopback() && !ipn.IP.IsLinkLocalUnicast() {
+			return ipn.IP.String()
+		}
+	}
+	return ""
+}
+
+func TestEngineRemoteSYSDBA(t *testing.T) {
+	t.Parallel()
+	RequireDriver(t)
+	host := nonLoopbackIPv4()
+	if host == "" {
+		t.Skip("no non-loopback IPv4 address to connect from")
+	}
+	// A connection to a non-loopback address comes from it: a remote client.
+	s := NewServer(t, Options{Name: "remote", Host: host, Logf: testLogf(t),
+		Properties: map[string]int64{"REMOTE_SYSDBA_ENABLE": 0}})
+	_, err := tryConnect(t, s.ConnString(true))
+	wantCode(t, err, altibase.CodeRemoteSYSDBA, "")
+	c := connect(t, s.ConnString(false)) // a normal remote login is fine
+	if _, err := c.ExecContext(ctxT(t), "ALTER SYSTEM SET REMOTE_SYSDBA_ENABLE = 1"); err != nil {
+		t.Fatal(err)
+	}
+	_ = connect(t, s.ConnString(true))
 }
