@@ -168,11 +168,12 @@ func (s *Session) execUpdate(x *updateStmt) (*Result, error) {
 	}
 	b := &batch{}
 	for _, c := range changes {
-		if c.oldKey == c.newKey {
+		if c.oldKey == c.newKey && t.partitionOf(t.rows[c.oldKey]) == t.partitionOf(c.row) {
 			n.putRowLocked(b, t, c.newKey, c.row, opUpdate, s.replicates())
 			continue
 		}
-		// A key change replicates as delete + insert.
+		// A key change or a move to another partition replicates as
+		// delete + insert, so partition items each see their half.
 		n.deleteRowLocked(b, t, c.oldKey, s.replicates())
 		n.putRowLocked(b, t, c.newKey, c.row, opInsert, s.replicates())
 	}

@@ -119,8 +119,6 @@
 //     unknown property) are 0x31001 with a detail.
 //   - Only LAZY replication; no EAGER, OFFLINE, ADD/DROP TABLE or HOST,
 //     AS MASTER/SLAVE, DDL replication.
-//   - A row update that moves a row between partitions is shipped as an
-//     update of the new partition only.
 //   - ALTER SYSTEM values are lost at restart (as without altibase.properties).
 //
 // # Latency

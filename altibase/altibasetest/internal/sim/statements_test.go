@@ -264,3 +264,25 @@ func TestSessionReplicationFalse(t *testing.T) {
 	wantCode(t, sa, altibase.CodeSyntaxError, "ALTER SESSION SET NO_SUCH_THING = 1")
 	wantCode(t, sa, altibase.CodeSyntaxError, "ALTER SESSION SET REPLICATION = 7")
 }
+
+// An update moving a row to another partition leaves a partition item's
+// target consistent (delete in the old partition, insert in the new).
+func TestUpdateAcrossPartitions(t *testing.T) {
+	a, b := testNode(t, nil), testNode(t, nil)
+	sa, sb := sys(t, a), sys(t, b)
+	for _, s := range []*Session{sa, sb} {
+		exec(t, s, `CREATE TABLE P (ID INTEGER PRIMARY KEY, K INTEGER, V VARCHAR(10))
+			PARTITION BY RANGE (K) (PARTITION P1 VALUES LESS THAN (100), PARTITION P2 VALUES DEFAULT)`)
+	}
+	ha, pa := hostPort(t, a)
+	hb, pb := hostPort(t, b)
+	exec(t, sa, "CREATE REPLICATION RP WITH '%s', %d FROM SYS.P PARTITION P1 TO SYS.P PARTITION P1", hb, pb)
+	exec(t, sb, "CREATE REPLICATION RP WITH '%s', %d FROM SYS.P PARTITION P1 TO SYS.P PARTITION P1", ha, pa)
+	exec(t, sa, "ALTER REPLICATION RP START")
+	exec(t, sa, "INSERT INTO P VALUES (1, 5, 'a')")
+	exec(t, sa, "UPDATE P SET K = 500 WHERE ID = 1")
+	exec(t, sa, "ALTER REPLICATION RP FLUSH ALL")
+	if c := count(t, sb, "P"); c != 0 {
+		t.Fatalf("B keeps %d rows of partition P1 that moved away", c)
+	}
+}
