@@ -33,6 +33,10 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
 
+## demo: three simulated Altibase pods scaled up and down with aku.
+demo: build
+	$(GO) run ./cmd/internal/demo --bin $(BIN)
+
 ## bench: speed and memory goals, measured.
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
