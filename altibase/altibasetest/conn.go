@@ -46,8 +46,11 @@ type clientConn struct {
 	sess   engineSession
 	cancel context.CancelFunc // of the running statement, nil when idle
 	busy   bool               // a statement is between parse and ReadyForQuery
-	closed bool
-	tx     types.ServerStatus // touched only by the connection's goroutine
+	// cancelled records a cancel request that came while the query was
+	// busy but before its engine call began; that call starts cancelled.
+	cancelled bool
+	closed    bool
+	tx        types.ServerStatus // touched only by the connection's goroutine
 }
 
 // connAddr is the remote address psql-wire stores in the connection's
@@ -103,8 +106,11 @@ func (s *Server) cancelRequest(_ context.Context, pid, secret int32) error {
 	}
 	s.logf("cancel request for connection %d", pid)
 	c.mu.Lock()
-	if c.cancel != nil {
+	switch {
+	case c.cancel != nil:
 		c.cancel()
+	case c.busy:
+		c.cancelled = true
 	}
 	c.mu.Unlock()
 	return nil
@@ -135,6 +141,10 @@ func (c *clientConn) begin(ctx context.Context) (engineSession, context.Context,
 		return nil, nil, nil, false
 	}
 	sctx, cancel := context.WithCancel(ctx)
+	if c.cancelled {
+		c.cancelled = false
+		cancel()
+	}
 	c.cancel = cancel
 	c.busy = true
 	return c.sess, sctx, cancel, true
@@ -162,6 +172,7 @@ func (c *clientConn) markBusy() {
 func (c *clientConn) markIdle() {
 	c.mu.Lock()
 	c.busy = false
+	c.cancelled = false
 	c.mu.Unlock()
 }
 
