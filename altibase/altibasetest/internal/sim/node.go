@@ -36,6 +36,7 @@ type Node struct {
 	replSeq  int64
 	hostSeq  int64
 	sysdba   *Session
+	sessions int // open sessions
 	recvs    map[*receiver]struct{}
 	syncRows [][]Value // V$REPSYNC
 	conns    map[net.Conn]struct{}
@@ -191,7 +192,16 @@ func (n *Node) Login(l Login) (*Session, error) {
 		}
 		n.sysdba = s
 	}
+	n.sessions++
 	return s, nil
+}
+
+// Sessions is the number of open sessions (Login minus Close), so a test
+// can see leaked connections.
+func (n *Node) Sessions() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.sessions
 }
 
 // tickWait is how long START and STOP wait under a tick-aligned profile:

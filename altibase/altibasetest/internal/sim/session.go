@@ -27,7 +27,11 @@ func (s *Session) Close() {
 	n := s.n
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if s.closed {
+		return
+	}
 	s.closed = true
+	n.sessions--
 	if n.sysdba == s {
 		n.sysdba = nil
 	}
@@ -64,7 +68,10 @@ func (s *Session) Exec(ctx context.Context, sql string) (*Result, error) {
 		return nil, err
 	}
 	n := s.n
-	if n.isClosed() || s.closed {
+	n.mu.Lock()
+	closed := n.closed || s.closed
+	n.mu.Unlock()
+	if closed {
 		return nil, errc(altibase.CodeLinkFailure)
 	}
 	if sim, ok := st.(*simStmt); ok {

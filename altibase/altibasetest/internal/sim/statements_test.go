@@ -286,3 +286,33 @@ func TestUpdateAcrossPartitions(t *testing.T) {
 		t.Fatalf("B keeps %d rows of partition P1 that moved away", c)
 	}
 }
+
+func TestSessionsCountedAndClosedSessionRefused(t *testing.T) {
+	n := testNode(t, nil)
+	s, err := n.Login(Login{User: "SYS", Password: "manager"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := n.Sessions(); got != 1 {
+		t.Fatalf("Sessions() = %d", got)
+	}
+	s.Close()
+	s.Close()
+	if got := n.Sessions(); got != 0 {
+		t.Fatalf("Sessions() = %d after Close", got)
+	}
+	wantCode(t, s, altibase.CodeLinkFailure, "SELECT 1 FROM DUAL")
+}
+
+func TestCharComparesBlankPadded(t *testing.T) {
+	s := sys(t, testNode(t, nil))
+	exec(t, s, "CREATE TABLE C (ID CHAR(5) PRIMARY KEY)")
+	exec(t, s, "INSERT INTO C VALUES ('ab')")
+	if c := count(t, s, "C WHERE ID = 'ab'"); c != 1 {
+		t.Fatalf("%d rows match 'ab'", c)
+	}
+	exec(t, s, "DELETE FROM C WHERE ID = 'ab'")
+	if c := count(t, s, "C"); c != 0 {
+		t.Fatalf("%d rows left", c)
+	}
+}

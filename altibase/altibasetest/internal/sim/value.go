@@ -125,6 +125,10 @@ func matches(v Value, op string, lit Value) bool {
 		}
 		lit = n
 	}
+	if a, ok := v.(string); ok {
+		// Blank-padded comparison, so CHAR(n) values match unpadded literals.
+		v, lit = strings.TrimRight(a, " "), strings.TrimRight(lit.(string), " ")
+	}
 	c := compareValues(v, lit)
 	switch op {
 	case "=":
