@@ -287,3 +287,51 @@ func TestWireExtendedProtocol(t *testing.T) {
 		t.Fatalf("engine ran %q, want %q", got, want)
 	}
 }
+
+func TestServerKillDuringStatement(t *testing.T) {
+	s, _ := newFakeServer(t)
+	c := connect(t, s.ConnString(true))
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.ExecContext(context.Background(), "SLOW")
+		done <- err
+	}()
+	waitBusy(t, s)
+	s.Kill()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("statement on a killed server succeeded")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("statement did not end after Kill")
+	}
+	waitSessions(t, s, 0)
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, connect(t, s.ConnString(true)), "INSERT")
+}
+
+// waitBusy waits, bounded, until a statement is running on s.
+func waitBusy(t *testing.T, s *Server) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		busy := false
+		s.mu.Lock()
+		for c := range s.conns {
+			c.mu.Lock()
+			busy = busy || c.cancel != nil
+			c.mu.Unlock()
+		}
+		s.mu.Unlock()
+		if busy {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no statement started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
