@@ -297,3 +297,19 @@ func connString(p connParams, redact bool) (string, error) {
 // CONNECTION_TIMEOUT, in seconds: the server answers by QUERY_TIMEOUT, so a
 // link silent for longer than this is dead.
 const connectionTimeoutSlack = 30
+
+// Cleanup removes the private ODBC configuration directory, if one was
+// made. Call it when the process has closed every connection (the mains do),
+// so hooks that run at every pod start leave nothing behind; a later Connect
+// makes a new one.
+func Cleanup() error {
+	f := &odbcConf
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.dir == "" {
+		return nil
+	}
+	err := os.RemoveAll(f.dir)
+	f.dir, f.err, f.names, f.sections = "", nil, nil, nil
+	return err
+}

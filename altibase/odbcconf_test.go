@@ -244,3 +244,16 @@ func TestPoolingEnabled(t *testing.T) {
 		t.Error("a missing file enables pooling")
 	}
 }
+
+func TestCleanupRemovesPrivateDir(t *testing.T) {
+	if _, err := odbcConf.dsnFor(dsnKey{dialect: DialectSimulator, driver: "/usr/lib/x.so", host: "h", port: 1}); err != nil {
+		t.Skipf("no private configuration here: %v", err)
+	}
+	dir := odbcConf.dir
+	if err := Cleanup(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s still exists: %v", dir, err)
+	}
+}

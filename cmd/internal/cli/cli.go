@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/aku-k8s/aku/altibase"
 	"github.com/aku-k8s/aku/cmd/internal/wire"
 	"github.com/aku-k8s/aku/lifecycle/akulog"
 	"github.com/aku-k8s/aku/lifecycle/config"
@@ -41,6 +42,7 @@ func (e *usageError) Is(target error) bool { return target == ErrUsage }
 // returns the exit code. Only the mains call it.
 func Main(ctx context.Context, args []string) int {
 	err := Run(ctx, args, os.Getenv, os.Stdout, os.Stderr)
+	altibase.Cleanup() // the private odbc.ini directory; every connection is closed by now
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			fmt.Fprintln(os.Stderr, "aku: "+line)
