@@ -147,9 +147,10 @@ type noopStmt struct{ tag string }
 
 // simStmt is a fault-injection statement (see the package doc).
 type simStmt struct {
-	verb string // STALL, RESUME, CUT, HEAL, HEALALL, DELAY, FAIL
-	name string
-	host string
-	port int64
-	n    int64
+	verb  string // STALL, RESUME, CUT, HEAL, HEALALL, DELAY, FAIL
+	name  string
+	host  string
+	port  int64
+	n     int64
+	match string // DELAY/FAIL ... ON 'prefix'
 }

@@ -103,11 +103,16 @@
 //	                             live connections to it drop.
 //	SIM HEAL LINK 'host', port   Node.HealLink.
 //	SIM HEAL ALL                 Node.HealAll.
-//	SIM DELAY ms                 Node.SetDelay: every later statement on the
-//	                             node takes ms longer (0 clears); counts
-//	                             against QUERY_TIMEOUT.
-//	SIM FAIL NEXT code           Node.FailNext: the next statement on the node
-//	                             fails with that code (0x6100D or decimal).
+//	SIM DELAY ms [ON 'prefix']   Node.SetDelay / SetDelayOn: every later
+//	                             statement on the node (or those starting
+//	                             with prefix; case and spacing ignored) takes
+//	                             ms longer; 0 clears; counts against
+//	                             QUERY_TIMEOUT.
+//	SIM FAIL NEXT code [ON 'prefix']
+//	                             Node.FailNext / FailNextOn: the next
+//	                             statement on the node (or the next starting
+//	                             with prefix) fails with that code (0x6100D
+//	                             or decimal) and Altibase's text for it.
 //
 // Kill and Open on the same DataDir model kill -9 and a pod restart.
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aku-k8s/aku/altibase"
 )
@@ -110,4 +111,17 @@ func asError(err error) *Error {
 		return e
 	}
 	return &Error{Code: altibase.CodeSenderStartFailed, SQLState: "HY000", Message: err.Error()}
+}
+
+// injectedErr is the error SIM FAIL NEXT raises: the code's own text, with
+// the handshake reason of a peer that is down, or "simulated" for other
+// placeholders.
+func injectedErr(c altibase.Code) *Error {
+	if c == altibase.CodeHandshakeFailed {
+		return errc(c, reasonPeerDown)
+	}
+	if strings.Contains(messages[c], "%s") {
+		return errc(c, "simulated")
+	}
+	return errc(c)
 }

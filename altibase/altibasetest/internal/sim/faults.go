@@ -12,13 +12,22 @@ import (
 type faults struct {
 	mu       sync.Mutex
 	stalled  map[string]bool
-	cut      map[string]bool // "HOST:PORT" (host lower-cased)
-	extra    time.Duration
-	failNext []altibase.Code
+	cut      map[string]bool          // "HOST:PORT" (host lower-cased)
+	delays   map[string]time.Duration // statement prefix ("" = all) -> delay
+	failNext []failRule
 }
 
+// failRule fails the next statement starting with match ("" = any).
+type failRule struct {
+	code  altibase.Code
+	match string
+}
+
+// normSQL upper-cases sql and collapses white space, for prefix matching.
+func normSQL(sql string) string { return strings.ToUpper(strings.Join(strings.Fields(sql), " ")) }
+
 func newFaults() faults {
-	return faults{stalled: map[string]bool{}, cut: map[string]bool{}}
+	return faults{stalled: map[string]bool{}, cut: map[string]bool{}, delays: map[string]time.Duration{}}
 }
 
 func linkKey(host string, port int64) string { return strings.ToLower(host) + ":" + formatInt(port) }
@@ -35,21 +44,39 @@ func (f *faults) isCut(host string, port int64) bool {
 	return f.cut[linkKey(host, port)]
 }
 
-func (f *faults) delay() time.Duration {
+// delay is the extra time for statement sql: the sum of the delays whose
+// prefix it starts with.
+func (f *faults) delay(sql string) time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.extra
+	if len(f.delays) == 0 {
+		return 0
+	}
+	q := normSQL(sql)
+	var d time.Duration
+	for prefix, v := range f.delays {
+		if strings.HasPrefix(q, prefix) {
+			d += v
+		}
+	}
+	return d
 }
 
-func (f *faults) takeFailNext() (altibase.Code, bool) {
+// takeFailNext consumes the first rule matching sql.
+func (f *faults) takeFailNext(sql string) (altibase.Code, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.failNext) == 0 {
 		return 0, false
 	}
-	c := f.failNext[0]
-	f.failNext = f.failNext[1:]
-	return c, true
+	q := normSQL(sql)
+	for i, r := range f.failNext {
+		if strings.HasPrefix(q, r.match) {
+			f.failNext = append(f.failNext[:i:i], f.failNext[i+1:]...)
+			return r.code, true
+		}
+	}
+	return 0, false
 }
 
 // StallSender makes replication name's sender stop shipping (it stays
@@ -108,17 +135,29 @@ func (n *Node) HealAll() {
 }
 
 // SetDelay adds d to every following statement on this node (0 clears it).
-func (n *Node) SetDelay(d time.Duration) {
+func (n *Node) SetDelay(d time.Duration) { n.SetDelayOn("", d) }
+
+// SetDelayOn adds d to every following statement that starts with prefix
+// (case and spacing ignored; "" matches all); 0 clears it.
+func (n *Node) SetDelayOn(prefix string, d time.Duration) {
 	n.faults.mu.Lock()
-	n.faults.extra = d
-	n.faults.mu.Unlock()
+	defer n.faults.mu.Unlock()
+	if d <= 0 {
+		delete(n.faults.delays, normSQL(prefix))
+		return
+	}
+	n.faults.delays[normSQL(prefix)] = d
 }
 
 // FailNext makes the next statement on this node (any session; SIM
 // statements excluded) fail with code, with Altibase's text for it.
-func (n *Node) FailNext(code altibase.Code) {
+func (n *Node) FailNext(code altibase.Code) { n.FailNextOn("", code) }
+
+// FailNextOn makes the next statement starting with prefix (case and
+// spacing ignored) fail with code. Rules queue up; each fires once.
+func (n *Node) FailNextOn(prefix string, code altibase.Code) {
 	n.faults.mu.Lock()
-	n.faults.failNext = append(n.faults.failNext, code)
+	n.faults.failNext = append(n.faults.failNext, failRule{code: code, match: normSQL(prefix)})
 	n.faults.mu.Unlock()
 }
 
@@ -136,9 +175,9 @@ func (n *Node) execSim(x *simStmt) (*Result, error) {
 	case "HEALALL":
 		n.HealAll()
 	case "DELAY":
-		n.SetDelay(time.Duration(x.n) * time.Millisecond)
+		n.SetDelayOn(x.match, time.Duration(x.n)*time.Millisecond)
 	case "FAIL":
-		n.FailNext(altibase.Code(x.n))
+		n.FailNextOn(x.match, altibase.Code(x.n))
 	}
 	return &Result{Tag: "SIM"}, nil
 }

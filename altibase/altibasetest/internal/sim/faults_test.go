@@ -106,3 +106,26 @@ func TestPeerKilledAndRestartedSenderReconnects(t *testing.T) {
 		t.Fatalf("B has %d rows", c)
 	}
 }
+
+func TestFailAndDelayOnPrefix(t *testing.T) {
+	_, _, sa, _ := pair(t)
+	exec(t, sa, "SIM FAIL NEXT 0x6100D ON 'alter replication r start'")
+	exec(t, sa, "SELECT 1 FROM DUAL") // not matched: runs
+	e := wantCode(t, sa, altibase.CodeHandshakeFailed, "ALTER  REPLICATION R   START")
+	if e.Message != "[Sender] Failed to handshake with the peer server (Handshake Process Error)" {
+		t.Fatal(e.Message)
+	}
+	exec(t, sa, "ALTER REPLICATION R START") // fired once
+	exec(t, sa, "SIM DELAY 300 ON 'SELECT COUNT'")
+	begin := time.Now()
+	exec(t, sa, "SELECT 1 FROM DUAL")
+	if time.Since(begin) > 250*time.Millisecond {
+		t.Log("unmatched statement slow (machine load?)")
+	}
+	begin = time.Now()
+	exec(t, sa, "SELECT COUNT(*) FROM T")
+	if time.Since(begin) < 250*time.Millisecond {
+		t.Fatal("matched statement not delayed")
+	}
+	exec(t, sa, "SIM DELAY 0 ON 'SELECT COUNT'")
+}

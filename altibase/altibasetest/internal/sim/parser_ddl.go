@@ -358,15 +358,27 @@ func (p *parser) simStmt() (any, error) {
 		}
 		s.port, err = p.integer()
 	case "DELAY":
-		s.n, err = p.integer()
+		if s.n, err = p.integer(); err == nil {
+			s.match, err = p.onPrefix()
+		}
 	case "FAIL":
 		if err := p.expect("NEXT"); err != nil {
 			return nil, err
 		}
-		s.n, err = p.integer()
+		if s.n, err = p.integer(); err == nil {
+			s.match, err = p.onPrefix()
+		}
 	default:
 		p.back(t)
 		return nil, p.unexpected()
 	}
 	return s, err
+}
+
+// onPrefix reads an optional ON 'statement prefix'.
+func (p *parser) onPrefix() (string, error) {
+	if !p.accept("ON") {
+		return "", nil
+	}
+	return p.stringLit()
 }

@@ -77,8 +77,8 @@ func (s *Session) Exec(ctx context.Context, sql string) (*Result, error) {
 	if sim, ok := st.(*simStmt); ok {
 		return n.execSim(sim)
 	}
-	if code, ok := n.faults.takeFailNext(); ok {
-		return nil, errc(code)
+	if code, ok := n.faults.takeFailNext(sql); ok {
+		return nil, injectedErr(code)
 	}
 	limit := propQueryTimeout
 	if isDDL(st) {
@@ -90,7 +90,7 @@ func (s *Session) Exec(ctx context.Context, sql string) (*Result, error) {
 		tctx, cancel = context.WithTimeout(ctx, time.Duration(secs)*time.Second)
 		defer cancel()
 	}
-	if d := n.opts.Profile.StatementDelay + n.faults.delay(); d > 0 {
+	if d := n.opts.Profile.StatementDelay + n.faults.delay(sql); d > 0 {
 		if err := sleepCtx(tctx, d); err != nil {
 			return nil, ctxErr(ctx, tctx)
 		}
