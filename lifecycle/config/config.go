@@ -47,6 +47,12 @@ type Config struct {
 	LoginTimeout time.Duration // AKU_LOGIN_TIMEOUT, seconds, 1..3600
 	NLSUse       string        // AKU_NLS_USE
 
+	Discovery          DiscoveryMode // AKU_DISCOVERY
+	LeaseName          string        // AKU_LEASE_NAME ({sts} expanded by LeaseFor; "none" disables)
+	StartTimeout       time.Duration // AKU_START_TIMEOUT, seconds
+	EndReserve         time.Duration // AKU_END_RESERVE, seconds
+	MasterReadyTimeout time.Duration // AKU_MASTER_READY_TIMEOUT, seconds
+
 	// Sources records where every scalar property's value came from, by
 	// property name.
 	Sources map[string]Source
@@ -105,9 +111,32 @@ type ResetMode int
 const (
 	ResetNever  ResetMode = 0 // "0": keep replication information at end
 	ResetAlways ResetMode = 1 // "1": RESET the replications at end (default)
+	ResetAuto   ResetMode = 2 // "auto": RESET only on a confirmed scale-down or deletion (extension)
 )
 
-func (m ResetMode) String() string { return strconv.Itoa(int(m)) }
+func (m ResetMode) String() string {
+	if m == ResetAuto {
+		return "auto"
+	}
+	return strconv.Itoa(int(m))
+}
+
+// DiscoveryMode is AKU_DISCOVERY.
+type DiscoveryMode string
+
+const (
+	DiscoveryAuto       DiscoveryMode = "auto"       // the API when in a cluster and permitted, else DNS
+	DiscoveryKubernetes DiscoveryMode = "kubernetes" // the Kubernetes API
+	DiscoveryDNS        DiscoveryMode = "dns"        // the original's DNS polling
+)
+
+// Lease is the start Lease's name for this configuration ("" when disabled).
+func (c *Config) Lease() string {
+	if c.LeaseName == "none" {
+		return ""
+	}
+	return strings.ReplaceAll(c.LeaseName, "{sts}", c.STSName)
+}
 
 // Dialect is AKU_ODBC_DIALECT: which server the ODBC client talks to.
 type Dialect string

@@ -57,6 +57,8 @@ func TestDefaults(t *testing.T) {
 		HostFormat: "{sts}-{ordinal}.{svc}", MarkerFile: "/tmp/aku_start_completed",
 		ODBCDriver: "$ALTIBASE_HOME/lib/libaltibase_odbc-64bit-ul64.so", ODBCDialect: DialectAltibase,
 		LoginTimeout: 10 * time.Second, NLSUse: "UTF8",
+		Discovery: DiscoveryAuto, LeaseName: "{sts}-aku-start", StartTimeout: 1800 * time.Second,
+		EndReserve: 10 * time.Second, MasterReadyTimeout: 600 * time.Second,
 	}
 	got := *c
 	got.Sources, got.PasswordSource = nil, Source{}
@@ -435,6 +437,18 @@ func TestEnvOverrides(t *testing.T) {
 			wantErr: "environment: AKU_LOGIN_TIMEOUT: value 0 out of range 1..3600", wantKind: ErrRange},
 		{name: "bad_altibase_nls_use", text: minimal, env: map[string]string{"ALTIBASE_NLS_USE": "UTF 8"},
 			wantErr: `environment: AKU_NLS_USE: $ALTIBASE_NLS_USE: "UTF 8" is not a character set name (letters, digits, '_', '-', at most 40)`, wantKind: ErrInvalid},
+		{name: "kubernetes_extensions", text: minimal + "AKU_REPLICATION_RESET_AT_END = 0\nAKU_START_TIMEOUT = 60\n",
+			env: map[string]string{"AKU_REPLICATION_RESET_AT_END": "auto", "AKU_DISCOVERY": "kubernetes", "AKU_END_RESERVE": "5"},
+			check: func(c *Config) string {
+				return fmt.Sprintf("%v %v %v %v %v %v", c.ReplicationResetAtEnd, c.Discovery, c.Lease(), c.StartTimeout, c.EndReserve, c.MasterReadyTimeout)
+			}},
+		{name: "lease_disabled", text: minimal + "AKU_LEASE_NAME = none\n", check: func(c *Config) string { return "[" + c.Lease() + "]" }},
+		{name: "bad_discovery", text: minimal, env: map[string]string{"AKU_DISCOVERY": "consul"},
+			wantErr: `environment: AKU_DISCOVERY: "consul" is not a discovery mode (want auto, kubernetes or dns)`, wantKind: ErrInvalid},
+		{name: "bad_lease_name", text: minimal + "AKU_LEASE_NAME = Aku_Lease\n",
+			wantErr: `aku.conf:`, wantKind: ErrInvalid},
+		{name: "bad_reset_mode", text: minimal, env: map[string]string{"AKU_REPLICATION_RESET_AT_END": "sometimes"},
+			wantErr: `environment: AKU_REPLICATION_RESET_AT_END: "sometimes" is not 0, 1 or auto`, wantKind: ErrInvalid},
 		{name: "env_host_format_too_long", text: minimal, env: map[string]string{"AKU_HOST_FORMAT": strings.Repeat("h", 70) + "{ordinal}"},
 			wantErr: "environment: AKU_HOST_FORMAT: pod 0: host name", wantKind: ErrInvalid},
 	}
@@ -449,6 +463,8 @@ func TestEnvOverrides(t *testing.T) {
 		"nls_from_altibase_nls_use":      "US7ASCII $ALTIBASE_NLS_USE",
 		"nls_file_over_altibase_nls_use": "MS949",
 		"manual_property_not_overridden": "20300",
+		"kubernetes_extensions":          "auto kubernetes altibase-sts-aku-start 1m0s 5s 10m0s",
+		"lease_disabled":                 "[]",
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

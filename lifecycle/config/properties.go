@@ -85,6 +85,11 @@ const (
 	PropODBCDialect           = "AKU_ODBC_DIALECT"
 	PropLoginTimeout          = "AKU_LOGIN_TIMEOUT"
 	PropNLSUse                = "AKU_NLS_USE"
+	PropDiscovery             = "AKU_DISCOVERY"
+	PropLeaseName             = "AKU_LEASE_NAME"
+	PropStartTimeout          = "AKU_START_TIMEOUT"
+	PropEndReserve            = "AKU_END_RESERVE"
+	PropMasterReadyTimeout    = "AKU_MASTER_READY_TIMEOUT"
 )
 
 // Environment variables read besides the per-property overrides.
@@ -108,6 +113,7 @@ const (
 	defaultODBCDriver   = "$ALTIBASE_HOME/lib/libaltibase_odbc-64bit-ul64.so"
 	defaultMarkerFile   = "/tmp/aku_start_completed"
 	defaultNLSUse       = "UTF8"
+	defaultLeaseName    = "{sts}-aku-start"
 	maxQueryTimeoutSecs = math.MaxUint32 // Altibase QUERY_TIMEOUT's range
 )
 
@@ -180,8 +186,10 @@ var properties = []Property{
 		func(c *Config, n int64) { c.DelayStartComplete = time.Duration(n) * time.Second }),
 	flagProp(PropFlushAtEnd, "1", "1: FLUSH ALL at -p end on a slave pod; 0: do not.",
 		func(c *Config, b bool) { c.FlushAtEnd = b }),
-	{Name: PropReplicationResetAtEnd, Default: "1", Kind: KindEnum, Min: 0, Max: 1, Values: []string{"0", "1"},
-		Doc: "1: RESET the replications at -p end; 0: keep their information.",
+	{Name: PropReplicationResetAtEnd, Default: "1", Kind: KindEnum, Min: 0, Max: 1, Values: []string{"0", "1", "auto"},
+		Env: true,
+		Doc: "1: RESET the replications at -p end; 0: keep their information; auto (extension): reset only when " +
+			"the Kubernetes API confirms a scale-down or the StatefulSet's deletion, so a restarting pod keeps its state.",
 		set: func(c *Config, v string, _ func(string) string) error {
 			m, err := parseResetMode(v)
 			c.ReplicationResetAtEnd = m
@@ -226,6 +234,35 @@ var properties = []Property{
 		}},
 	extension(intProp(PropLoginTimeout, "10", 1, 3600, "s", "Bound of one connection attempt (ODBC LOGIN_TIMEOUT).",
 		func(c *Config, n int64) { c.LoginTimeout = time.Duration(n) * time.Second })),
+	{Name: PropDiscovery, Default: string(DiscoveryAuto), Kind: KindEnum, Extension: true, Env: true,
+		Values: []string{string(DiscoveryAuto), string(DiscoveryKubernetes), string(DiscoveryDNS)},
+		Doc: "How the pod finds its ordinal and peers: kubernetes (the API), dns (the original's way), or auto " +
+			"(the API when in a cluster and permitted, else DNS; logged).",
+		set: func(c *Config, v string, _ func(string) string) error {
+			switch d := DiscoveryMode(v); d {
+			case DiscoveryAuto, DiscoveryKubernetes, DiscoveryDNS:
+				c.Discovery = d
+				return nil
+			}
+			return invalidf("%q is not a discovery mode (want auto, kubernetes or dns)", v)
+		}},
+	{Name: PropLeaseName, Default: defaultLeaseName, Kind: KindText, Extension: true, Env: true,
+		Doc: "Lease (coordination.k8s.io) that serialises -p start across pods; {sts} is expanded; none disables it. Kubernetes discovery only.",
+		set: func(c *Config, v string, _ func(string) string) error {
+			c.LeaseName = v
+			if v == "none" {
+				return nil
+			}
+			return checkDNSSubdomain(strings.ReplaceAll(v, "{sts}", "sts"))
+		}},
+	extension(intProp(PropStartTimeout, "1800", 1, maxInt32, "s", "Deadline of the whole -p start (a postStart hook blocks its container).",
+		func(c *Config, n int64) { c.StartTimeout = time.Duration(n) * time.Second })),
+	extension(intProp(PropEndReserve, "10", 0, maxInt32, "s",
+		"Part of the pod's termination grace period that -p end leaves to the server's own shutdown.",
+		func(c *Config, n int64) { c.EndReserve = time.Duration(n) * time.Second })),
+	extension(intProp(PropMasterReadyTimeout, "600", 0, maxInt32, "s",
+		"How long a joining pod waits for pod-0 to be Ready before its sync (Kubernetes discovery); 0 does not wait.",
+		func(c *Config, n int64) { c.MasterReadyTimeout = time.Duration(n) * time.Second })),
 	{Name: PropNLSUse, Default: defaultNLSUse, Kind: KindText, Extension: true, Env: true,
 		Doc:        "Client character set (NLS_USE); defaults to $ALTIBASE_NLS_USE, else UTF8.",
 		DefaultEnv: EnvAltibaseNLSUse,
@@ -292,9 +329,11 @@ func parseResetMode(v string) (ResetMode, error) {
 		return ResetNever, nil
 	case "1":
 		return ResetAlways, nil
+	case "auto":
+		return ResetAuto, nil
 	}
 	if _, err := strconv.ParseInt(v, 10, 64); err == nil {
 		return 0, &valueError{kind: ErrRange, msg: fmt.Sprintf("value %s out of range 0..1", v)}
 	}
-	return 0, invalidf("%q is not 0 or 1", v)
+	return 0, invalidf("%q is not 0, 1 or auto", v)
 }

@@ -89,3 +89,17 @@ func checkHostname(h string) error {
 	}
 	return nil
 }
+
+// checkDNSSubdomain checks a Kubernetes object name that may contain dots
+// (a Lease name): DNS-1123 labels joined by '.', at most 253 bytes.
+func checkDNSSubdomain(v string) error {
+	if len(v) > 253 {
+		return invalidf("%q is %d bytes long, at most 253 allowed", v, len(v))
+	}
+	for _, l := range strings.Split(v, ".") {
+		if !dns1123LabelRE.MatchString(l) {
+			return invalidf("%q is not a DNS-1123 subdomain (lower case letters, digits, '-' and '.')", v)
+		}
+	}
+	return nil
+}
