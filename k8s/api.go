@@ -2,7 +2,6 @@ package k8s
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -80,13 +79,18 @@ func (a *API) ownedBy(p *corev1.Pod) error {
 	return nil
 }
 
-func (a *API) member(ordinal int, p *corev1.Pod) lifecycle.Member {
+// member describes the pod at position index (pod ordinal first+index).
+// aku numbers pods by their position in the StatefulSet, so with
+// spec.ordinals.start = s pod s is the master and replication names use
+// positions; host names use the pods' real ordinals.
+func (a *API) member(index, first int, p *corev1.Pod) lifecycle.Member {
 	format := a.HostFormat
 	if format == "" {
 		format = DefaultHostFormat
 	}
+	ordinal := first + index
 	m := lifecycle.Member{
-		Ordinal: ordinal,
+		Ordinal: index,
 		Name:    fmt.Sprintf("%s-%d", a.StsName, ordinal),
 		Host:    HostFor(format, a.StsName, a.SvcName, ordinal),
 		Absent:  p == nil || p.DeletionTimestamp != nil && p.Status.PodIP == "",
@@ -111,22 +115,40 @@ func (a *API) Self(ctx context.Context) (lifecycle.Member, error) {
 	if err != nil {
 		return lifecycle.Member{}, err
 	}
-	if n >= a.ServerCount {
-		return lifecycle.Member{}, fmt.Errorf("pod %s has ordinal %d, but AKU_SERVER_COUNT is %d", p.Name, n, a.ServerCount)
+	s, err := a.StatefulSet(ctx)
+	if err != nil {
+		return lifecycle.Member{}, err
 	}
-	return a.member(n, p), nil
+	first := FirstOrdinal(s)
+	if n < first || n-first >= a.ServerCount {
+		return lifecycle.Member{}, fmt.Errorf("pod %s is position %d of the StatefulSet (ordinals.start %d), but AKU_SERVER_COUNT is %d",
+			p.Name, n-first, first, a.ServerCount)
+	}
+	return a.member(n-first, first, p), nil
 }
 
-// Members implements lifecycle.Discovery: every ordinal 0..AKU_SERVER_COUNT-1
-// with the pod that holds it now, if any.
+// Members implements lifecycle.Discovery: every position 0..AKU_SERVER_COUNT-1
+// with the pod that holds it now, if any. Positions at or beyond the
+// StatefulSet's replicas are Gone (their pods were scaled away).
 func (a *API) Members(ctx context.Context) ([]lifecycle.Member, error) {
+	s, err := a.StatefulSet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return nil, fmt.Errorf("statefulset %s/%s not found (AKU_STS_NAME)", a.Namespace, a.StsName)
+	}
 	pods, err := a.pods(ctx)
 	if err != nil {
 		return nil, err
 	}
+	first, replicas := FirstOrdinal(s), Replicas(s)
 	out := make([]lifecycle.Member, a.ServerCount)
 	for i := range out {
-		out[i] = a.member(i, pods[i])
+		out[i] = a.member(i, first, pods[first+i])
+		// A StatefulSet being deleted takes every pod away; nothing is
+		// "gone" for good from a start's point of view then.
+		out[i].Gone = s.DeletionTimestamp == nil && i >= replicas
 	}
 	return out, nil
 }
@@ -162,10 +184,14 @@ func PodReady(p *corev1.Pod) bool {
 	return false
 }
 
-// WaitReady waits, by watch, until the pod with the given ordinal is Ready or
+// WaitReady waits, by watch, until the pod at the given position is Ready or
 // ctx ends.
-func (a *API) WaitReady(ctx context.Context, ordinal int) error {
-	name := fmt.Sprintf("%s-%d", a.StsName, ordinal)
+func (a *API) WaitReady(ctx context.Context, index int) error {
+	s, err := a.StatefulSet(ctx)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("%s-%d", a.StsName, FirstOrdinal(s)+index)
 	sel := fields.OneTermEqualSelector("metadata.name", name).String()
 	for {
 		gctx, cancel := context.WithTimeout(ctx, CallTimeout)
@@ -174,8 +200,10 @@ func (a *API) WaitReady(ctx context.Context, ordinal int) error {
 		if err != nil {
 			return fmt.Errorf("read pod %s: %w", name, err)
 		}
-		if len(list.Items) == 1 && PodReady(&list.Items[0]) {
-			return nil
+		for i := range list.Items {
+			if list.Items[i].Name == name && PodReady(&list.Items[i]) {
+				return nil
+			}
 		}
 		a.log().Info("Waiting for the pod to be Ready.", "pod", name)
 		w, err := a.Client.CoreV1().Pods(a.Namespace).Watch(ctx, metav1.ListOptions{
@@ -184,7 +212,7 @@ func (a *API) WaitReady(ctx context.Context, ordinal int) error {
 		if err != nil {
 			return fmt.Errorf("watch pod %s: %w", name, err)
 		}
-		ready, err := waitEvents(ctx, w)
+		ready, err := waitEvents(ctx, w, name)
 		w.Stop()
 		if ready {
 			return nil
@@ -196,7 +224,7 @@ func (a *API) WaitReady(ctx context.Context, ordinal int) error {
 	}
 }
 
-func waitEvents(ctx context.Context, w watch.Interface) (bool, error) {
+func waitEvents(ctx context.Context, w watch.Interface, name string) (bool, error) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -209,7 +237,7 @@ func waitEvents(ctx context.Context, w watch.Interface) (bool, error) {
 			case watch.Error:
 				return false, apierrors.FromObject(ev.Object)
 			case watch.Added, watch.Modified:
-				if p, ok := ev.Object.(*corev1.Pod); ok && PodReady(p) {
+				if p, ok := ev.Object.(*corev1.Pod); ok && p.Name == name && PodReady(p) {
 					return true, nil
 				}
 			}
@@ -220,16 +248,21 @@ func waitEvents(ctx context.Context, w watch.Interface) (bool, error) {
 // Intent reads the StatefulSet and classifies why this pod stops. When the
 // API cannot be reached the answer is IntentUnknown ("restart": flush only),
 // with the reason.
-func (a *API) Intent(ctx context.Context, ordinal int) (lifecycle.Intent, string) {
+func (a *API) Intent(ctx context.Context) (lifecycle.Intent, string) {
 	s, err := a.StatefulSet(ctx)
 	if err != nil {
 		return lifecycle.IntentUnknown, "API unreachable, treated as a restart: " + err.Error()
 	}
-	p, err := a.Pod(ctx)
-	if err != nil && !apierrors.IsNotFound(errors.Unwrap(err)) {
-		a.log().Debug("Own pod not readable.", "err", err)
+	n, err := Ordinal(a.PodName, a.StsName)
+	if err != nil {
+		return lifecycle.IntentUnknown, err.Error()
 	}
-	return ClassifyIntent(s, p, ordinal)
+	p, err := a.Pod(ctx)
+	if err != nil {
+		a.log().Debug("Own pod not readable.", "err", err)
+		p = nil
+	}
+	return ClassifyIntent(s, p, n)
 }
 
 // InCluster reports whether the process runs in a pod with a service account.
