@@ -12,7 +12,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, append([]string{"-p", "end"}, os.Args[1:]...))
+	code := cli.HookMain(ctx, "end", os.Args[1:])
 	stop()
 	os.Exit(code)
 }

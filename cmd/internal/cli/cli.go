@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aku-k8s/aku/altibase"
 	"github.com/aku-k8s/aku/cmd/internal/wire"
@@ -41,11 +42,15 @@ func (e *usageError) Is(target error) bool { return target == ErrUsage }
 // Main runs aku with the process's environment and standard streams and
 // returns the exit code. Only the mains call it.
 func Main(ctx context.Context, args []string) int {
-	err := Run(ctx, args, os.Getenv, os.Stdout, os.Stderr)
+	return mainWith(ctx, args, os.Stdout, os.Stderr)
+}
+
+func mainWith(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := Run(ctx, args, os.Getenv, stdout, stderr)
 	altibase.Cleanup() // the private odbc.ini directory; every connection is closed by now
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintln(os.Stderr, "aku: "+line)
+			fmt.Fprintln(stderr, "aku: "+line)
 		}
 	}
 	return ExitCode(err)
@@ -138,10 +143,17 @@ func runPod(ctx context.Context, log *slog.Logger, cfg *config.Config, action st
 }
 
 func runAction(ctx context.Context, log *slog.Logger, cfg *config.Config, action string, env func(string) string) error {
-	r, err := wire.NewRunner(cfg, wire.Env{Getenv: env}, log)
+	st, err := wire.Build(ctx, cfg, wire.Env{Getenv: env}, log, action)
 	if err != nil {
 		return err
 	}
+	if !st.Deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, st.Deadline)
+		defer cancel()
+		log.Debug("Deadline set.", "action", action, "deadline", st.Deadline.Format(time.RFC3339))
+	}
+	r := st.Runner
 	switch action {
 	case "start":
 		return r.Start(ctx)

@@ -1,9 +1,14 @@
 package wire
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/aku-k8s/aku/altibase"
 	"github.com/aku-k8s/aku/k8s"
@@ -66,6 +71,11 @@ func ClientOptions(cfg *config.Config, log *slog.Logger) (altibase.Options, erro
 type Env struct {
 	Getenv   func(string) string
 	Hostname func() (string, error)
+	// Kubernetes returns a client for the API the pod runs in (in-cluster
+	// configuration by default; tests point it elsewhere).
+	Kubernetes func() (kubernetes.Interface, error)
+	ReadFile   func(string) ([]byte, error)
+	Now        func() time.Time
 }
 
 func (e Env) podName() (string, error) {
@@ -83,9 +93,52 @@ func (e Env) podName() (string, error) {
 	return n, nil
 }
 
-// NewRunner builds the lifecycle runner for this pod with DNS discovery
-// (the original's mode).
-func NewRunner(cfg *config.Config, env Env, log *slog.Logger) (*lifecycle.Runner, error) {
+func (e Env) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e Env) kubernetes() (kubernetes.Interface, error) {
+	if e.Kubernetes != nil {
+		return e.Kubernetes()
+	}
+	if !k8s.InCluster(e.Getenv) {
+		return nil, fmt.Errorf("not running in a Kubernetes pod (KUBERNETES_SERVICE_HOST is not set)")
+	}
+	rc, err := rest.InClusterConfig()
+	if err != nil {
+		return nil, fmt.Errorf("in-cluster configuration: %w", err)
+	}
+	rc.Timeout = k8s.CallTimeout
+	return kubernetes.NewForConfig(rc)
+}
+
+func (e Env) namespace() string {
+	if ns := e.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	read := e.ReadFile
+	if read == nil {
+		read = os.ReadFile
+	}
+	return k8s.NamespaceFromServiceAccount(read)
+}
+
+// Setup is a runner ready for one action, with the deadline that action
+// must keep.
+type Setup struct {
+	Runner *lifecycle.Runner
+	Mode   config.DiscoveryMode // the discovery actually used
+	// Deadline bounds the action (zero: none beyond each call's own bounds).
+	Deadline time.Time
+}
+
+// Build wires the lifecycle for this pod and action: discovery from the
+// Kubernetes API or DNS (AKU_DISCOVERY), the start Lease, pod Events, the
+// reason a pod stops, and the action's deadline.
+func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger, action string) (*Setup, error) {
 	copts, err := ClientOptions(cfg, log)
 	if err != nil {
 		return nil, err
@@ -94,14 +147,86 @@ func NewRunner(cfg *config.Config, env Env, log *slog.Logger) (*lifecycle.Runner
 	if err != nil {
 		return nil, err
 	}
-	disc := &k8s.DNS{
-		PodName: pod, StsName: cfg.STSName, SvcName: cfg.SVCName, HostFormat: cfg.HostFormat,
-		ServerCount: cfg.ServerCount, CheckCount: cfg.AddressCheckCount, Log: log,
+	r := &lifecycle.Runner{
+		Opts:   LifecycleOptions(cfg),
+		Dialer: &Dialer{Port: cfg.PortNo, Opts: copts},
+		Log:    log,
 	}
-	return &lifecycle.Runner{
-		Opts:      LifecycleOptions(cfg),
-		Discovery: disc,
-		Dialer:    &Dialer{Port: cfg.PortNo, Opts: copts},
-		Log:       log,
-	}, nil
+	st := &Setup{Runner: r, Mode: config.DiscoveryDNS}
+	if action == "start" {
+		st.Deadline = env.now().Add(cfg.StartTimeout)
+	}
+	api, why := kubernetesAPI(ctx, cfg, env, pod, log)
+	if api == nil {
+		if cfg.Discovery == config.DiscoveryKubernetes {
+			return nil, fmt.Errorf("AKU_DISCOVERY = kubernetes: %s", why)
+		}
+		if cfg.Discovery == config.DiscoveryAuto {
+			log.Info("Discovery through DNS.", "why", why)
+		}
+		r.Discovery = &k8s.DNS{
+			PodName: pod, StsName: cfg.STSName, SvcName: cfg.SVCName, HostFormat: cfg.HostFormat,
+			ServerCount: cfg.ServerCount, CheckCount: cfg.AddressCheckCount, Log: log,
+		}
+		return st, nil
+	}
+	log.Info("Discovery through the Kubernetes API.", "namespace", api.Namespace)
+	st.Mode = config.DiscoveryKubernetes
+	r.Discovery = api
+	events := &k8s.Events{Client: api.Client, Namespace: api.Namespace, PodName: pod, Log: log}
+	if p, err := api.Pod(ctx); err == nil {
+		events.PodUID = string(p.UID)
+		events.Host = p.Spec.NodeName
+		if action == "end" {
+			st.Deadline = k8s.EndDeadline(env.now(), p, cfg.EndReserve)
+		}
+	}
+	r.Event = events.Emit
+	r.Intent = api.Intent
+	if cfg.MasterReadyTimeout > 0 {
+		r.WaitReady = func(ctx context.Context, index int) error {
+			ctx, cancel := context.WithTimeout(ctx, cfg.MasterReadyTimeout)
+			defer cancel()
+			return api.WaitReady(ctx, index)
+		}
+	}
+	if name := cfg.Lease(); name != "" {
+		lease := &k8s.Lease{Client: api.Client, Namespace: api.Namespace, Name: name, Holder: pod, TTL: 30 * time.Second, Log: log}
+		r.Lock = lease.Acquire
+	}
+	return st, nil
+}
+
+// kubernetesAPI returns the API discovery when it is wanted and usable, or
+// nil and why not.
+func kubernetesAPI(ctx context.Context, cfg *config.Config, env Env, pod string, log *slog.Logger) (*k8s.API, string) {
+	if cfg.Discovery == config.DiscoveryDNS {
+		return nil, "AKU_DISCOVERY = dns"
+	}
+	client, err := env.kubernetes()
+	if err != nil {
+		return nil, err.Error()
+	}
+	ns := env.namespace()
+	if ns == "" {
+		return nil, "namespace unknown: set POD_NAMESPACE from the downward API"
+	}
+	api := &k8s.API{Client: client, Namespace: ns, PodName: pod, StsName: cfg.STSName, SvcName: cfg.SVCName,
+		HostFormat: cfg.HostFormat, ServerCount: cfg.ServerCount, Log: log}
+	// Permitted? Reading our own pod is the least discovery needs.
+	if _, err := api.Pod(ctx); err != nil {
+		return nil, "the API refused or failed: " + err.Error()
+	}
+	return api, ""
+}
+
+// NewRunner builds the runner with DNS discovery only (the original's mode).
+func NewRunner(cfg *config.Config, env Env, log *slog.Logger) (*lifecycle.Runner, error) {
+	c := *cfg
+	c.Discovery = config.DiscoveryDNS
+	st, err := Build(context.Background(), &c, env, log, "")
+	if err != nil {
+		return nil, err
+	}
+	return st.Runner, nil
 }
