@@ -29,7 +29,6 @@ type Handler struct {
 	attrs []slog.Attr
 	group string
 	pid   int
-	now   func() time.Time
 }
 
 // New returns a handler writing to w at or above level.
