@@ -33,7 +33,7 @@ func (s *Session) execCreateTable(x *createTableStmt) (*Result, error) {
 	defer n.mu.Unlock()
 	key := tableKey(user, def.Name)
 	if _, ok := n.tables[key]; ok {
-		return nil, &Error{Code: 0x31013, SQLState: "42S01", Message: "Duplicate object name"}
+		return nil, syntaxErr("duplicate object name %s", key)
 	}
 	b := &batch{}
 	b.putJSON(bucketTables, key, def)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/aku-k8s/aku/altibase"
 )
 
 // The store mirrors the node's memory state in bbolt, written through one
@@ -81,7 +83,7 @@ func (n *Node) commit(b *batch) error {
 		return nil
 	}
 	if n.killed {
-		return errc(0x51043)
+		return errc(altibase.CodeLinkFailure)
 	}
 	if b.logged {
 		b.putMeta("lastSN", n.lastSN)
@@ -110,7 +112,7 @@ func (n *Node) commit(b *batch) error {
 		return nil
 	})
 	if err != nil {
-		return &Error{Code: 0x51043, SQLState: "HY000", Message: "store: " + err.Error()}
+		return &Error{Code: altibase.CodeLinkFailure, SQLState: "HY000", Message: "store: " + err.Error()}
 	}
 	return nil
 }
