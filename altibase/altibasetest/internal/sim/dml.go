@@ -46,12 +46,16 @@ func (s *Session) execCreateTable(x *createTableStmt) (*Result, error) {
 
 // putRowLocked stores row in t (memory and b) and logs the change.
 func (n *Node) putRowLocked(b *batch, t *table, key string, row []Value, op byte, logIt bool) {
+	var old []Value
+	if op == opUpdate {
+		old = t.rows[key]
+	}
 	t.rows[key] = row
 	if n.db != nil {
 		b.put(rowsPrefix+t.fullName(), []byte(key), appendValues(nil, row))
 	}
 	if logIt {
-		n.appendLogLocked(b, op, t, row)
+		n.appendLogLocked(b, op, t, row, old)
 	}
 }
 
@@ -63,7 +67,7 @@ func (n *Node) deleteRowLocked(b *batch, t *table, key string, logIt bool) {
 		b.del(rowsPrefix+t.fullName(), []byte(key))
 	}
 	if logIt {
-		n.appendLogLocked(b, opDelete, t, row)
+		n.appendLogLocked(b, opDelete, t, row, nil)
 	}
 }
 

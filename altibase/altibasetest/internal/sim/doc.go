@@ -29,8 +29,10 @@
 // resumes from its XSN; SYNC copies a snapshot and starts from the snapshot's
 // position. Changes a receiver applies are not logged, so they are never
 // passed on to a third node (Altibase does not propagate). Receivers apply by
-// primary key; an INSERT of an existing key or an UPDATE/DELETE of a missing
-// one is counted in V$REPRECEIVER (*_FAILURE_COUNT) and skipped.
+// primary key; an INSERT of an existing key, an UPDATE/DELETE of a missing
+// one, or an UPDATE whose changed columns no longer hold its before image
+// (unless REPLICATION_UPDATE_REPLACE = 1) is a conflict: counted in
+// V$REPRECEIVER (*_FAILURE_COUNT) and skipped.
 //
 // # Replication protocol
 //

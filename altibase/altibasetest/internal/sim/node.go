@@ -224,9 +224,9 @@ func (n *Node) notifyAckLocked() {
 }
 
 // appendLogLocked adds a change-log record to memory and to b.
-func (n *Node) appendLogLocked(b *batch, op byte, t *table, row []Value) {
+func (n *Node) appendLogLocked(b *batch, op byte, t *table, row, old []Value) {
 	n.lastSN++
-	rec := logRec{SN: n.lastSN, Op: op, Table: t.fullName(), Part: t.partitionOf(row), Row: row}
+	rec := logRec{SN: n.lastSN, Op: op, Table: t.fullName(), Part: t.partitionOf(row), Row: row, Old: old}
 	n.log = append(n.log, rec)
 	if n.db != nil {
 		b.put(string(bucketLog), snKey(rec.SN), encodeRec(&rec))

@@ -19,6 +19,9 @@ const (
 	propConnectTimeout     = "REPLICATION_CONNECT_TIMEOUT"
 	propAllowDupHosts      = "REPLICATION_ALLOW_DUPLICATE_HOSTS"
 	propSenderSleepTimeout = "REPLICATION_SENDER_SLEEP_TIMEOUT"
+	// propUpdateReplace = 1 makes receivers apply an update whose before
+	// image does not match the row (0: count it as a conflict and skip it).
+	propUpdateReplace = "REPLICATION_UPDATE_REPLACE"
 	// propSyncConflictMode is the simulator's switch for SYNC onto rows
 	// whose keys already exist on the receiving node (read on that node):
 	// 0 keeps the stale remote rows silently, 1 fails with 0x61153 part-way.
@@ -48,6 +51,7 @@ func defaultProps() map[string]int64 {
 		propAllowDupHosts:               0,
 		"REPLICATION_SYNC_TUPLE_COUNT":  500000,
 		propSenderSleepTimeout:          60,
+		propUpdateReplace:               0,
 		propSyncConflictMode:            1,
 		propSenderRetryMsec:             100,
 	}

@@ -141,7 +141,7 @@ func (n *Node) applyRecLocked(rc *receiver, b *batch, rec *logRec) {
 		n.putRowLocked(b, t, key, rec.Row, opInsert, false)
 		rc.insOK++
 	case opUpdate:
-		if !ok || !exists {
+		if !ok || !exists || !n.beforeImageMatchesLocked(t.rows[key], rec) {
 			rc.updFail++
 			return
 		}
@@ -192,4 +192,18 @@ func (n *Node) applySync(rc *receiver, m *wireMsg) *wireMsg {
 		reason = err.Error()
 	}
 	return &wireMsg{Kind: msgSyncAck, OK: reason == "", Reason: reason}
+}
+
+// beforeImageMatchesLocked reports whether an update may apply: every column
+// it changes still holds the before image (or REPLICATION_UPDATE_REPLACE=1).
+func (n *Node) beforeImageMatchesLocked(cur []Value, rec *logRec) bool {
+	if n.props[propUpdateReplace] == 1 || len(rec.Old) != len(rec.Row) || len(cur) != len(rec.Row) {
+		return true
+	}
+	for i := range rec.Row {
+		if compareValues(rec.Old[i], rec.Row[i]) != 0 && compareValues(cur[i], rec.Old[i]) != 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -316,3 +316,27 @@ func TestCharComparesBlankPadded(t *testing.T) {
 		t.Fatalf("%d rows left", c)
 	}
 }
+
+// A receiver skips an update whose before image no longer matches (an
+// update conflict) unless REPLICATION_UPDATE_REPLACE = 1.
+func TestUpdateConflictChecksBeforeImage(t *testing.T) {
+	_, _, sa, sb := started(t)
+	exec(t, sa, "INSERT INTO T VALUES (1, 'a'), (2, 'a')")
+	exec(t, sa, "ALTER REPLICATION R FLUSH")
+	exec(t, sb, "UPDATE T SET V = 'b-local' WHERE ID = 1")
+	exec(t, sa, "UPDATE T SET V = 'from-a' WHERE ID = 1")
+	exec(t, sa, "ALTER REPLICATION R FLUSH")
+	if v := scalar(t, sb, "SELECT V FROM T WHERE ID = 1"); v != "b-local" {
+		t.Fatalf("conflicting update applied: %v", v)
+	}
+	if f := scalar(t, sb, "SELECT UPDATE_FAILURE_COUNT FROM V$REPRECEIVER"); f != int64(1) {
+		t.Fatalf("UPDATE_FAILURE_COUNT %v", f)
+	}
+	exec(t, sb, "ALTER SYSTEM SET REPLICATION_UPDATE_REPLACE = 1")
+	exec(t, sb, "UPDATE T SET V = 'b-local' WHERE ID = 2")
+	exec(t, sa, "UPDATE T SET V = 'from-a' WHERE ID = 2")
+	exec(t, sa, "ALTER REPLICATION R FLUSH")
+	if v := scalar(t, sb, "SELECT V FROM T WHERE ID = 2"); v != "from-a" {
+		t.Fatalf("update with REPLICATION_UPDATE_REPLACE = 1 not applied: %v", v)
+	}
+}

@@ -208,6 +208,7 @@ type logRec struct {
 	Table string
 	Part  string
 	Row   []Value
+	Old   []Value // before image of an update (receivers check it)
 }
 
 const (
@@ -219,7 +220,8 @@ const (
 func encodeRec(r *logRec) []byte {
 	b := []byte{r.Op}
 	b = appendValues(b, []Value{r.Table, r.Part, r.SN})
-	return appendValues(b, r.Row)
+	b = appendValues(b, r.Row)
+	return appendValues(b, r.Old)
 }
 
 func decodeRec(b []byte) (logRec, error) {
@@ -234,8 +236,13 @@ func decodeRec(b []byte) (logRec, error) {
 	r.Table, _ = hdr[0].(string)
 	r.Part, _ = hdr[1].(string)
 	r.SN, _ = hdr[2].(int64)
-	if r.Row, _, err = readValues(rest); err != nil {
+	if r.Row, rest, err = readValues(rest); err != nil {
 		return r, err
+	}
+	if len(rest) > 0 {
+		if r.Old, _, err = readValues(rest); err != nil {
+			return r, err
+		}
 	}
 	return r, nil
 }
