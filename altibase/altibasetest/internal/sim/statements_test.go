@@ -340,3 +340,12 @@ func TestUpdateConflictChecksBeforeImage(t *testing.T) {
 		t.Fatalf("update with REPLICATION_UPDATE_REPLACE = 1 not applied: %v", v)
 	}
 }
+
+func TestReplicationMaxCount(t *testing.T) {
+	s := sys(t, testNode(t, map[string]int64{"REPLICATION_MAX_COUNT": 1}))
+	createT(t, s)
+	exec(t, s, "CREATE REPLICATION R1 WITH '10.0.0.1', 1 FROM SYS.T TO SYS.T")
+	wantCode(t, s, altibase.CodeMaxReplications, "CREATE REPLICATION R2 WITH '10.0.0.2', 1 FROM SYS.T TO SYS.T")
+	exec(t, s, "DROP REPLICATION R1")
+	exec(t, s, "CREATE REPLICATION R2 WITH '10.0.0.2', 1 FROM SYS.T TO SYS.T")
+}

@@ -144,3 +144,25 @@ func TestSilentPeerHandshakeTimesOut(t *testing.T) {
 	exec(t, sa, "CREATE REPLICATION R WITH '%s', %s FROM SYS.T TO SYS.T", h, p)
 	wantCode(t, sa, altibase.CodeHandshakeFailed, "ALTER REPLICATION R START")
 }
+
+// With several hosts the sender tries them in order and remembers the one
+// that answered (LAST_USED_HOST_NO).
+func TestSecondHostUsedWhenFirstIsDown(t *testing.T) {
+	a, b := testNode(t, nil), testNode(t, nil)
+	sa, sb := sys(t, a), sys(t, b)
+	createT(t, sa)
+	createT(t, sb)
+	dh, dp := hostPort(t, deadPeer(t))
+	bh, bp := hostPort(t, b)
+	exec(t, sa, "CREATE REPLICATION R WITH '%s', %d '%s', %d FROM SYS.T TO SYS.T", dh, dp, bh, bp)
+	createRepl(t, sb, "R", a)
+	exec(t, sa, "ALTER REPLICATION R START")
+	if p := scalar(t, sa, "SELECT PEER_PORT FROM V$REPSENDER"); p != int64(bp) {
+		t.Fatalf("PEER_PORT %v, want %d", p, bp)
+	}
+	last := scalar(t, sa, "SELECT LAST_USED_HOST_NO FROM SYSTEM_.SYS_REPLICATIONS_")
+	second := scalar(t, sa, "SELECT HOST_NO FROM SYSTEM_.SYS_REPL_HOSTS_ WHERE PORT_NO = %d", bp)
+	if last != second {
+		t.Fatalf("LAST_USED_HOST_NO %v, want %v", last, second)
+	}
+}
