@@ -2,7 +2,6 @@ package sim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -102,15 +101,6 @@ func ctxErr(parent, timeoutCtx context.Context) *Error {
 	e := errc(altibase.CodeQueryTimeout)
 	e.cause = timeoutCtx.Err()
 	return e
-}
-
-// asError returns err as an *Error (wrapping foreign errors as HY000).
-func asError(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	return &Error{Code: altibase.CodeSenderStartFailed, SQLState: "HY000", Message: err.Error()}
 }
 
 // injectedErr is the error SIM FAIL NEXT raises: the code's own text, with

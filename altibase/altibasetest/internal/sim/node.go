@@ -152,13 +152,6 @@ func (n *Node) shutdown(kill bool) {
 	n.wg.Wait()
 }
 
-// isClosed reports whether Close or Kill ran.
-func (n *Node) isClosed() bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.closed
-}
-
 // Login opens a session or returns an *Error (0x4102E wrong password,
 // 0x41041 second SYSDBA session, 0x4106E ADMIN_MODE, 0x410C9 remote SYSDBA).
 func (n *Node) Login(l Login) (*Session, error) {
