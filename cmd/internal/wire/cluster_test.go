@@ -67,6 +67,13 @@ func oneGroup() []lifecycle.Group {
 
 func newCluster(t testing.TB, n int, groups []lifecycle.Group) *cluster {
 	t.Helper()
+	return newClusterWith(t, n, groups, altibasetest.Profile{})
+}
+
+// newClusterWith runs the servers with a latency profile (Realistic: START
+// and STOP on the server clock's whole-second tick, SYNC ~40,000 rows/s).
+func newClusterWith(t testing.TB, n int, groups []lifecycle.Group, profile altibasetest.Profile) *cluster {
+	t.Helper()
 	altibasetest.RequireDriver(t)
 	clusterSeq.Lock()
 	base := 10 + clusterSeq.next*8
@@ -87,6 +94,7 @@ func newCluster(t testing.TB, n int, groups []lifecycle.Group) *cluster {
 			Name: fmt.Sprintf("pod-%d", i), Host: c.host(i), Port: c.port, ReplicationPort: c.replPort,
 			DataDir:    t.TempDir(),
 			Properties: map[string]int64{"ADMIN_MODE": 1, "REMOTE_SYSDBA_ENABLE": 1},
+			Profile:    profile,
 		})
 		c.servers = append(c.servers, s)
 		db := c.open(i, true)
