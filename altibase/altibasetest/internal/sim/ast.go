@@ -7,13 +7,6 @@ type Value = any
 // session's default schema.
 type objName struct{ user, name string }
 
-func (o objName) String() string {
-	if o.user == "" {
-		return o.name
-	}
-	return o.user + "." + o.name
-}
-
 // cond is one `col op literal` term of a WHERE clause (terms are ANDed).
 type cond struct {
 	col string

@@ -91,3 +91,26 @@ func TestCloseAndReopen(t *testing.T) {
 		t.Fatalf("created user lost: %v", err)
 	}
 }
+
+// TRUNCATE TABLE and partition truncation are durable too.
+func TestTruncateSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	n := testNodeOpts(t, Options{DataDir: dir})
+	s := sys(t, n)
+	createT(t, s)
+	exec(t, s, `CREATE TABLE P (ID INTEGER PRIMARY KEY)
+		PARTITION BY RANGE (ID) (PARTITION P1 VALUES LESS THAN (10), PARTITION P2 VALUES DEFAULT)`)
+	insertRange(t, s, "T", 0, 10)
+	exec(t, s, "INSERT INTO P VALUES (1), (20)")
+	exec(t, s, "TRUNCATE TABLE T")
+	exec(t, s, "ALTER TABLE P TRUNCATE PARTITION P1")
+	exec(t, s, "INSERT INTO T VALUES (100, 'after')")
+	n.Kill()
+	s2 := sys(t, testNodeOpts(t, Options{DataDir: dir}))
+	if c := count(t, s2, "T"); c != 1 {
+		t.Fatalf("T has %d rows after restart", c)
+	}
+	if c := count(t, s2, "P"); c != 1 {
+		t.Fatalf("P has %d rows after restart", c)
+	}
+}

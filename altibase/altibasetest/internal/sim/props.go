@@ -60,12 +60,6 @@ func defaultProps() map[string]int64 {
 // readOnlyProps cannot be changed by ALTER SYSTEM.
 var readOnlyProps = map[string]bool{propReplPort: true, propReplMaxCount: true, propAutoStart: true}
 
-func (n *Node) prop(name string) int64 {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.props[name]
-}
-
 // setSystemProp is ALTER SYSTEM SET (not persisted: a restart reapplies
 // Options.Properties, as a real server rereads altibase.properties).
 func (n *Node) setSystemProp(name string, v int64) error {

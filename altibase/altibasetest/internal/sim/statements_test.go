@@ -349,3 +349,22 @@ func TestReplicationMaxCount(t *testing.T) {
 	exec(t, s, "DROP REPLICATION R1")
 	exec(t, s, "CREATE REPLICATION R2 WITH '10.0.0.2', 1 FROM SYS.T TO SYS.T")
 }
+
+func TestWhereOperators(t *testing.T) {
+	s := sys(t, testNode(t, nil))
+	createT(t, s)
+	insertRange(t, s, "T", 1, 11)
+	exec(t, s, "INSERT INTO T VALUES (11, NULL)")
+	for _, tc := range []struct {
+		where string
+		want  int64
+	}{
+		{"ID = 3", 1}, {"ID <> 3", 10}, {"ID != 3", 10}, {"ID < 3", 2}, {"ID <= 3", 3},
+		{"ID > 8", 3}, {"ID >= 8", 4}, {"ID > 2 AND ID < 5", 2}, {"V = 'v5'", 1},
+		{"ID = '4'", 1}, {"V = NULL", 0}, {"V > 'v8'", 1}, {"ID = -1", 0},
+	} {
+		if got := count(t, s, "T WHERE "+tc.where); got != tc.want {
+			t.Errorf("WHERE %s: %d rows, want %d", tc.where, got, tc.want)
+		}
+	}
+}
