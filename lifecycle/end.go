@@ -9,17 +9,12 @@ import (
 // replications here and on every reachable peer, then remove the marker.
 func (r *Runner) End(ctx context.Context) error {
 	log := r.log()
-	m, err := r.open(ctx)
+	m, related, err := r.openRelated(ctx)
 	if err != nil {
 		return err
 	}
 	defer m.close()
 	k := m.self.m.Ordinal
-	log.Info(fmt.Sprintf("Start as %s Pod.", RoleOf(k)), "ordinal", k)
-	if err := m.refresh(ctx, m.all()); err != nil {
-		return err
-	}
-	related := r.related(m)
 
 	if r.Opts.FlushAtEnd {
 		log.Info("Flush replications.")
@@ -91,6 +86,23 @@ func resetSkipReason(p ResetPolicy, ordinal int, why Intent, reason string) stri
 	return fmt.Sprintf("pod is not leaving for good (%s)", why)
 }
 
+// openRelated connects, says which role the pod has, reads every reachable
+// server's objects and lists the ones related to this pod. The caller
+// closes the mesh.
+func (r *Runner) openRelated(ctx context.Context) (*mesh, map[*node][]string, error) {
+	m, err := r.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	k := m.self.m.Ordinal
+	r.log().Info(fmt.Sprintf("Start as %s Pod.", RoleOf(k)), "ordinal", k)
+	if err := m.refresh(ctx, m.all()); err != nil {
+		m.close()
+		return nil, nil, err
+	}
+	return m, r.related(m), nil
+}
+
 // related lists, per node, the replication objects that concern this pod:
 // all of its own, and each reachable peer's objects toward it.
 func (r *Runner) related(m *mesh) map[*node][]string {
@@ -115,17 +127,11 @@ func (r *Runner) related(m *mesh) map[*node][]string {
 // every aku replication of this pod, remove the marker.
 func (r *Runner) Clean(ctx context.Context) error {
 	log := r.log()
-	m, err := r.open(ctx)
+	m, related, err := r.openRelated(ctx)
 	if err != nil {
 		return err
 	}
 	defer m.close()
-	k := m.self.m.Ordinal
-	log.Info(fmt.Sprintf("Start as %s Pod.", RoleOf(k)), "ordinal", k)
-	if err := m.refresh(ctx, m.all()); err != nil {
-		return err
-	}
-	related := r.related(m)
 	err = m.each(ctx, nodesOf(m, related), func(ctx context.Context, n *node) error {
 		for _, name := range related[n] {
 			if err := stopAndReset(ctx, n, name, false); err != nil {
