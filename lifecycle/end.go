@@ -18,12 +18,16 @@ func (r *Runner) End(ctx context.Context) error {
 
 	if r.Opts.FlushAtEnd {
 		log.Info("Flush replications.")
-		for _, name := range related[m.self] {
-			if !m.self.states[name].IsStarted {
-				continue
-			}
-			if err := m.self.srv.Flush(ctx, name, FlushMode{All: true}); err != nil {
-				return fmt.Errorf("flush %s on %s: %w", name, m.self, err)
+		// Only toward peers that answered: a flush toward a server that is
+		// gone cannot finish and would spend the whole budget.
+		for _, p := range m.peerList() {
+			for _, name := range r.objectsToward(k, p.m.Ordinal) {
+				if !m.self.states[name].IsStarted {
+					continue
+				}
+				if err := m.self.srv.Flush(ctx, name, FlushMode{All: true}); err != nil {
+					return fmt.Errorf("flush %s on %s: %w", name, m.self, err)
+				}
 			}
 		}
 		log.Info("Replication flush has ended.")

@@ -84,8 +84,8 @@ func TestJoinUsesPinnedOrder(t *testing.T) {
 	pinStop := at("pod1: STOP R_12")
 	flush := at("pod1: FLUSH ALL R_01")
 	sync := at("pod0: SYNC R_02 PARALLEL 2")
-	if !(truncate < pinStart && pinStart < pinStop && pinStop < flush && flush < sync) {
-		t.Errorf("want truncate < pin START < pin STOP < flush toward pod-0 < SYNC; trace %q", all)
+	if !(pinStart < pinStop && pinStop < flush && flush < truncate && truncate < sync) {
+		t.Errorf("want pin START < pin STOP < flush toward pod-0 < truncate < SYNC; trace %q", all)
 	}
 	p1 := c.traceOf(1)
 	if n := strings.Count(strings.Join(p1, "\n"), "START R_12"); n != 2 {
@@ -299,7 +299,7 @@ func TestStartTakesLockAndWaitsForMaster(t *testing.T) {
 // A crash after any step of a join, followed by a re-run, converges to the
 // same state as an uninterrupted start.
 func TestJoinCrashAfterEachStepConverges(t *testing.T) {
-	steps := []string{StepCreated, StepJoinStopped, StepTruncated, StepPinned, StepSynced, StepPeersStarted, StepStarted, StepOpened}
+	steps := []string{StepCreated, StepJoinStopped, StepPinned, StepTruncated, StepSynced, StepPeersStarted, StepStarted, StepOpened}
 	for _, step := range steps {
 		t.Run(step, func(t *testing.T) {
 			c := newFakeCluster(4)
@@ -330,5 +330,19 @@ func TestJoinCrashAfterEachStepConverges(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestEndFlushesOnlyTowardReachablePeers(t *testing.T) {
+	c := newFakeCluster(4)
+	c.down[3] = true
+	upTo(t, c, 3)
+	c.down[1] = true // pod-1 died; its object on pod-2 still says started
+	if err := runner(c, 2, testOptions(t)).End(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p2 := c.traceOf(2)
+	if slices.Contains(p2, "FLUSH ALL R_12") || !slices.Contains(p2, "FLUSH ALL R_02") {
+		t.Errorf("pod2 flushed %q; want toward pod-0 only", p2)
 	}
 }

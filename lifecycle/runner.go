@@ -39,8 +39,8 @@ type Runner struct {
 const (
 	StepCreated      = "created"       // objects created
 	StepJoinStopped  = "join-stopped"  // objects toward the joining pod stopped and reset
-	StepTruncated    = "truncated"     // target tables truncated
 	StepPinned       = "pinned"        // peers' restart points pinned and flushed toward pod-0
+	StepTruncated    = "truncated"     // target tables truncated
 	StepSynced       = "synced"        // SYNC from pod-0 done
 	StepPeersStarted = "peers-started" // senders between the pod and non-master peers started
 	StepStarted      = "started"       // every sender started (and flushed on resume)

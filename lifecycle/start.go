@@ -264,11 +264,13 @@ func nodesOf(m *mesh, work map[*node][]string) []*node {
 // join brings a reset or new slave into the mesh for the given groups without
 // losing writes made anywhere meanwhile (the pinned order, conformance case 31):
 //  1. stop and reset this pod's objects and every member's objects toward it;
-//  2. truncate this pod's target tables (only while all of them are stopped);
-//  3. pin each non-master member's restart point toward this pod (START then
-//     STOP), so its sender will replay everything written from now on;
-//  4. flush each non-master member toward pod-0, so what it wrote before the
-//     pin is in pod-0's snapshot;
+//  2. pin each non-master member's restart point toward this pod (START then
+//     STOP), so its sender will replay everything written after the pin;
+//  3. flush each non-master member toward pod-0, so what it wrote before the
+//     pin (and what its pinning START shipped) is in pod-0's snapshot;
+//  4. truncate this pod's target tables, only now that every sender toward
+//     it is stopped, removing whatever the pinning STARTs delivered (the
+//     SYNC must land on empty tables: altibase.md section 8);
 //  5. SYNC from pod-0 (copies the snapshot and starts pod-0's sender);
 //  6. start the members' senders toward this pod (replaying the window; rows
 //     the SYNC already copied are skipped as conflicts) and this pod's senders
@@ -352,21 +354,7 @@ func (r *Runner) join(ctx context.Context, m *mesh, groups []Group) error {
 		return err
 	}
 
-	// 2. Truncate.
-	var items []Item
-	for _, g := range groups {
-		items = append(items, g.Items...)
-	}
-	log.Info("Truncate tables for replications.")
-	if err := m.self.srv.Truncate(ctx, items); err != nil {
-		return fmt.Errorf("truncate on %s: %w", m.self, err)
-	}
-	log.Info("Table truncation has ended.")
-	if err := r.checkpoint(ctx, StepTruncated); err != nil {
-		return err
-	}
-
-	// 3 and 4. Pin the other members' restart points, then flush them toward pod-0.
+	// 2 and 3. Pin the other members' restart points, then flush them toward pod-0.
 	pinned = stillReachable(m, pinned)
 	if len(pinned) > 0 {
 		log.Info("Pin the restart points of live peers before the sync.", "peers", len(pinned))
@@ -400,6 +388,20 @@ func (r *Runner) join(ctx context.Context, m *mesh, groups []Group) error {
 	}
 
 	if err := r.checkpoint(ctx, StepPinned); err != nil {
+		return err
+	}
+
+	// 4. Truncate (also what the pinning STARTs may have shipped).
+	var items []Item
+	for _, g := range groups {
+		items = append(items, g.Items...)
+	}
+	log.Info("Truncate tables for replications.")
+	if err := m.self.srv.Truncate(ctx, items); err != nil {
+		return fmt.Errorf("truncate on %s: %w", m.self, err)
+	}
+	log.Info("Table truncation has ended.")
+	if err := r.checkpoint(ctx, StepTruncated); err != nil {
 		return err
 	}
 
