@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/aku-k8s/aku/altibase"
 	"github.com/aku-k8s/aku/k8s"
@@ -103,6 +104,15 @@ func (e Env) now() time.Time {
 func (e Env) kubernetes() (kubernetes.Interface, error) {
 	if e.Kubernetes != nil {
 		return e.Kubernetes()
+	}
+	if path := e.Getenv("AKU_KUBECONFIG"); path != "" {
+		// Outside a pod (an operator's shell, the e2e tests): a kubeconfig.
+		rc, err := clientcmd.BuildConfigFromFlags("", path)
+		if err != nil {
+			return nil, fmt.Errorf("AKU_KUBECONFIG %s: %w", path, err)
+		}
+		rc.Timeout = k8s.CallTimeout
+		return kubernetes.NewForConfig(rc)
 	}
 	if !k8s.InCluster(e.Getenv) {
 		return nil, fmt.Errorf("not running in a Kubernetes pod (KUBERNETES_SERVICE_HOST is not set)")
