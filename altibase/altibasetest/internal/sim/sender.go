@@ -140,10 +140,6 @@ func (s *sender) run(pc *peerConn) {
 			s.connectedLocked(pc)
 			n.mu.Unlock()
 		}
-		if n.faults.isStalled(s.r.def.Name) {
-			s.wait(50*time.Millisecond, nil)
-			continue
-		}
 		if !s.shipOnce(pc) {
 			n.mu.Lock()
 			s.disconnectLocked()
@@ -158,6 +154,13 @@ func (s *sender) run(pc *peerConn) {
 func (s *sender) shipOnce(pc *peerConn) bool {
 	n := s.n
 	n.mu.Lock()
+	// Checked under n.mu: a statement that follows SIM STALL SENDER cannot
+	// slip into a batch collected just before.
+	if n.faults.isStalled(s.r.def.Name) {
+		n.mu.Unlock()
+		s.wait(50*time.Millisecond, nil)
+		return true
+	}
 	xsn := s.r.def.XSN
 	items := s.r.def.Items
 	i := n.logFromLocked(xsn)
