@@ -320,3 +320,23 @@ func (cp *ControlPlane) Kubectl(args ...string) (string, error) {
 	}
 	return string(out), nil
 }
+
+// ServiceAccountKubeconfig writes a kubeconfig holding a token of the
+// service account, for processes (the hook binaries) that run as it.
+func (cp *ControlPlane) ServiceAccountKubeconfig(namespace, name string) string {
+	cp.t.Helper()
+	token, err := requestToken(cp.Admin(), namespace, name)
+	if err != nil {
+		cp.t.Fatal(err)
+	}
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["test"] = &clientcmdapi.Cluster{Server: cp.url, CertificateAuthorityData: cp.ca.pem}
+	cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: token}
+	cfg.Contexts["test"] = &clientcmdapi.Context{Cluster: "test", AuthInfo: name, Namespace: namespace}
+	cfg.CurrentContext = "test"
+	path := filepath.Join(cp.t.TempDir(), name+".kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		cp.t.Fatal(err)
+	}
+	return path
+}

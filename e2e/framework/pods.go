@@ -125,3 +125,10 @@ func Namespace(t testing.TB, c kubernetes.Interface, name string) {
 		t.Fatalf("create namespace %s: %v", name, err)
 	}
 }
+
+// MarkPodRunning plays the kubelet starting the containers: Running with
+// ip, not Ready (the startup probe has not passed yet).
+func MarkPodRunning(t testing.TB, c kubernetes.Interface, namespace, name, ip string) {
+	t.Helper()
+	setPodStatus(t, c, namespace, name, ip, false)
+}
