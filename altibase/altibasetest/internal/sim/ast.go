@@ -1,7 +1,7 @@
 package sim
 
-// Value is a cell: int64, string or nil (NULL).
-type Value = any
+// cell is a stored value: int64, string or nil (NULL).
+type cell = any
 
 // objName is a possibly schema-qualified object name; user "" means the
 // session's default schema.
@@ -11,12 +11,12 @@ type objName struct{ user, name string }
 type cond struct {
 	col string
 	op  string
-	val Value
+	val cell
 }
 
 type selItem struct {
 	col   string // column name, "" for a literal or COUNT(*)
-	lit   Value
+	lit   cell
 	isLit bool
 	count bool // COUNT(*)
 	alias string
@@ -38,12 +38,12 @@ type selectStmt struct {
 type insertStmt struct {
 	table objName
 	cols  []string
-	rows  [][]Value
+	rows  [][]cell
 }
 
 type setClause struct {
 	col string
-	val Value
+	val cell
 }
 
 type updateStmt struct {
@@ -132,7 +132,7 @@ type alterSystemStmt struct {
 
 type alterSessionStmt struct {
 	prop string
-	val  Value
+	val  cell
 }
 
 // noopStmt is a statement that succeeds without effect (COMMIT in autocommit).

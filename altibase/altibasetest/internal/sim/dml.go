@@ -40,13 +40,13 @@ func (s *Session) execCreateTable(x *createTableStmt) (*Result, error) {
 	if err := n.commit(b); err != nil {
 		return nil, err
 	}
-	n.tables[key] = &table{def: def, rows: map[string][]Value{}}
+	n.tables[key] = &table{def: def, rows: map[string][]cell{}}
 	return &Result{Tag: "CREATE TABLE"}, nil
 }
 
 // putRowLocked stores row in t (memory and b) and logs the change.
-func (n *Node) putRowLocked(b *batch, t *table, key string, row []Value, op byte, logIt bool) {
-	var old []Value
+func (n *Node) putRowLocked(b *batch, t *table, key string, row []cell, op byte, logIt bool) {
+	var old []cell
 	if op == opUpdate {
 		old = t.rows[key]
 	}
@@ -79,7 +79,7 @@ func (s *Session) execInsert(x *insertStmt) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows := make([][]Value, len(x.rows))
+	rows := make([][]cell, len(x.rows))
 	keys := make([]string, len(x.rows))
 	seen := make(map[string]bool, len(x.rows))
 	for i, vals := range x.rows {
@@ -135,7 +135,7 @@ func (s *Session) execUpdate(x *updateStmt) (*Result, error) {
 		return nil, err
 	}
 	idx := make([]int, len(x.sets))
-	vals := make([]Value, len(x.sets))
+	vals := make([]cell, len(x.sets))
 	for i, sc := range x.sets {
 		if idx[i] = t.colIndex(sc.col); idx[i] < 0 {
 			return nil, syntaxErr("column %s not found", sc.col)
@@ -147,12 +147,12 @@ func (s *Session) execUpdate(x *updateStmt) (*Result, error) {
 	keys := t.matchingKeys(x.where)
 	type change struct {
 		oldKey, newKey string
-		row            []Value
+		row            []cell
 	}
 	changes := make([]change, 0, len(keys))
 	taken := map[string]bool{}
 	for _, k := range keys {
-		row := append([]Value(nil), t.rows[k]...)
+		row := append([]cell(nil), t.rows[k]...)
 		for i, c := range idx {
 			row[c] = vals[i]
 		}
@@ -265,7 +265,7 @@ func (s *Session) execTruncate(x *truncateStmt) (*Result, error) {
 		if err := n.commit(b); err != nil {
 			return nil, err
 		}
-		t.rows = map[string][]Value{}
+		t.rows = map[string][]cell{}
 	}
 	sleep := n.props[propSenderSleepTimeout]
 	for _, r := range affected {

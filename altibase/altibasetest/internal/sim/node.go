@@ -38,7 +38,7 @@ type Node struct {
 	sysdba   *Session
 	sessions int // open sessions
 	recvs    map[*receiver]struct{}
-	syncRows [][]Value // V$REPSYNC
+	syncRows [][]cell // V$REPSYNC
 	conns    map[net.Conn]struct{}
 	faults   faults
 }
@@ -217,7 +217,7 @@ func (n *Node) notifyAckLocked() {
 }
 
 // appendLogLocked adds a change-log record to memory and to b.
-func (n *Node) appendLogLocked(b *batch, op byte, t *table, row, old []Value) {
+func (n *Node) appendLogLocked(b *batch, op byte, t *table, row, old []cell) {
 	n.lastSN++
 	rec := logRec{SN: n.lastSN, Op: op, Table: t.fullName(), Part: t.partitionOf(row), Row: row, Old: old}
 	n.log = append(n.log, rec)

@@ -129,7 +129,7 @@ func (p *parser) stringLit() (string, error) {
 }
 
 // literal reads an integer, a string or NULL.
-func (p *parser) literal() (Value, error) {
+func (p *parser) literal() (cell, error) {
 	t := p.peek()
 	switch {
 	case t.kind == tokString:
@@ -325,7 +325,7 @@ func (p *parser) insertStmt() (any, error) {
 		if err := p.expect("("); err != nil {
 			return nil, err
 		}
-		var row []Value
+		var row []cell
 		for {
 			v, err := p.literal()
 			if err != nil {

@@ -260,7 +260,7 @@ func (p *parser) alterStmt() (any, error) {
 		if err := p.expect("="); err != nil {
 			return nil, err
 		}
-		var v Value
+		var v cell
 		if t := p.peek(); t.kind == tokIdent {
 			p.i++
 			v = t.text

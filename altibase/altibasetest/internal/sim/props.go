@@ -80,15 +80,15 @@ func (n *Node) setSystemProp(name string, v int64) error {
 }
 
 // propRows is V$PROPERTY.
-func (n *Node) propRows() [][]Value {
+func (n *Node) propRows() [][]cell {
 	names := make([]string, 0, len(n.props))
 	for k := range n.props {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	rows := make([][]Value, len(names))
+	rows := make([][]cell, len(names))
 	for i, k := range names {
-		rows[i] = []Value{k, formatInt(n.props[k])}
+		rows[i] = []cell{k, formatInt(n.props[k])}
 	}
 	return rows
 }

@@ -196,7 +196,7 @@ func (n *Node) applySync(rc *receiver, m *wireMsg) *wireMsg {
 
 // beforeImageMatchesLocked reports whether an update may apply: every column
 // it changes still holds the before image (or REPLICATION_UPDATE_REPLACE=1).
-func (n *Node) beforeImageMatchesLocked(cur []Value, rec *logRec) bool {
+func (n *Node) beforeImageMatchesLocked(cur []cell, rec *logRec) bool {
 	if n.props[propUpdateReplace] == 1 || len(rec.Old) != len(rec.Row) || len(cur) != len(rec.Row) {
 		return true
 	}

@@ -8,7 +8,7 @@ import (
 // relation is a row source for SELECT: a table's rows or a meta view.
 type relation struct {
 	cols []Column
-	rows [][]Value
+	rows [][]cell
 }
 
 func (r *relation) index(name string) int {
@@ -63,7 +63,7 @@ func (s *Session) execSelect(x *selectStmt) (*Result, error) {
 }
 
 // project applies the select list.
-func project(rel *relation, rows [][]Value, x *selectStmt) (*Result, error) {
+func project(rel *relation, rows [][]cell, x *selectStmt) (*Result, error) {
 	if x.star {
 		return finish(rel.cols, rows), nil
 	}
@@ -86,8 +86,8 @@ func project(rel *relation, rows [][]Value, x *selectStmt) (*Result, error) {
 			cols[i] = Column{Name: it.alias, Type: rel.cols[rel.index(it.col)].Type}
 		}
 	}
-	one := func(r []Value) []Value {
-		out := make([]Value, len(x.items))
+	one := func(r []cell) []cell {
+		out := make([]cell, len(x.items))
 		for i, it := range x.items {
 			switch {
 			case it.count:
@@ -106,16 +106,16 @@ func project(rel *relation, rows [][]Value, x *selectStmt) (*Result, error) {
 				return nil, syntaxErr("not a single-group group function")
 			}
 		}
-		return finish(cols, [][]Value{one(nil)}), nil
+		return finish(cols, [][]cell{one(nil)}), nil
 	}
-	out := make([][]Value, len(rows))
+	out := make([][]cell, len(rows))
 	for i, r := range rows {
 		out[i] = one(r)
 	}
 	return finish(cols, out), nil
 }
 
-func litType(v Value) ColumnType {
+func litType(v cell) ColumnType {
 	switch x := v.(type) {
 	case int64:
 		if x > 1<<31-1 || x < -(1<<31-1) {
@@ -127,7 +127,7 @@ func litType(v Value) ColumnType {
 }
 
 // finish converts internal values to the Result's Go types.
-func finish(cols []Column, rows [][]Value) *Result {
+func finish(cols []Column, rows [][]cell) *Result {
 	out := make([][]any, len(rows))
 	for i, r := range rows {
 		o := make([]any, len(cols))
@@ -169,7 +169,7 @@ func (s *Session) relationFor(o objName, ordered bool) (*relation, error) {
 		}
 	}
 	if o.user == "" && o.name == "DUAL" {
-		return &relation{cols: []Column{{Name: "DUMMY", Type: TypeChar}}, rows: [][]Value{{"X"}}}, nil
+		return &relation{cols: []Column{{Name: "DUMMY", Type: TypeChar}}, rows: [][]cell{{"X"}}}, nil
 	}
 	t, err := s.tableLocked(o)
 	if err != nil {
@@ -180,7 +180,7 @@ func (s *Session) relationFor(o objName, ordered bool) (*relation, error) {
 		cols[i] = Column{Name: c.Name, Type: c.Type}
 	}
 	if !ordered {
-		rows := make([][]Value, 0, len(t.rows))
+		rows := make([][]cell, 0, len(t.rows))
 		for _, r := range t.rows {
 			rows = append(rows, r)
 		}

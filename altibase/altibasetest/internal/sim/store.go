@@ -161,7 +161,7 @@ func (n *Node) loadTables(tx *bolt.Tx) error {
 		return nil
 	}
 	return b.ForEach(func(k, v []byte) error {
-		t := &table{rows: map[string][]Value{}}
+		t := &table{rows: map[string][]cell{}}
 		if err := json.Unmarshal(v, &t.def); err != nil {
 			return err
 		}
@@ -207,8 +207,8 @@ type logRec struct {
 	Op    byte // opInsert, opUpdate, opDelete
 	Table string
 	Part  string
-	Row   []Value
-	Old   []Value // before image of an update (receivers check it)
+	Row   []cell
+	Old   []cell // before image of an update (receivers check it)
 }
 
 const (
@@ -219,7 +219,7 @@ const (
 
 func encodeRec(r *logRec) []byte {
 	b := []byte{r.Op}
-	b = appendValues(b, []Value{r.Table, r.Part, r.SN})
+	b = appendValues(b, []cell{r.Table, r.Part, r.SN})
 	b = appendValues(b, r.Row)
 	return appendValues(b, r.Old)
 }

@@ -103,7 +103,7 @@ func (n *Node) snapshot(r *replication, tables []syncTable) ([]syncPart, int64, 
 	}
 	n.syncRows = nil
 	for _, p := range parts {
-		n.syncRows = append(n.syncRows, []Value{r.def.Name, p.item.LocalTable, nullIfEmpty(p.item.LocalPart),
+		n.syncRows = append(n.syncRows, []cell{r.def.Name, p.item.LocalTable, nullIfEmpty(p.item.LocalPart),
 			int64(0), n.lastSN})
 	}
 	return parts, n.lastSN, nil
@@ -121,7 +121,7 @@ func wanted(it itemSpec, tables []syncTable) bool {
 	return false
 }
 
-func nullIfEmpty(s string) Value {
+func nullIfEmpty(s string) cell {
 	if s == "" {
 		return nil
 	}

@@ -21,7 +21,7 @@ type tableDef struct {
 // table is a table's schema and rows (keyed by the encoded primary key).
 type table struct {
 	def  tableDef
-	rows map[string][]Value
+	rows map[string][]cell
 }
 
 func (t *table) fullName() string { return t.def.User + "." + t.def.Name }
@@ -46,7 +46,7 @@ func (t *table) hasPart(name string) bool {
 
 // partitionOf is the name of the partition row belongs to ("" if the table
 // is not partitioned).
-func (t *table) partitionOf(row []Value) string {
+func (t *table) partitionOf(row []cell) string {
 	if t.def.PartCol < 0 {
 		return ""
 	}
@@ -59,8 +59,8 @@ func (t *table) partitionOf(row []Value) string {
 	return ""
 }
 
-func (t *table) keyOfRow(row []Value) string {
-	k := make([]Value, len(t.def.PK))
+func (t *table) keyOfRow(row []cell) string {
+	k := make([]cell, len(t.def.PK))
 	for i, c := range t.def.PK {
 		k[i] = row[c]
 	}
@@ -68,8 +68,8 @@ func (t *table) keyOfRow(row []Value) string {
 }
 
 // sortedRows returns the rows ordered by primary key.
-func (t *table) sortedRows() [][]Value {
-	out := make([][]Value, 0, len(t.rows))
+func (t *table) sortedRows() [][]cell {
+	out := make([][]cell, 0, len(t.rows))
 	for _, r := range t.rows {
 		out = append(out, r)
 	}
@@ -124,7 +124,7 @@ func newTableDef(user string, s *createTableStmt) (tableDef, error) {
 }
 
 // coerce converts literal v to column c's type.
-func coerce(c colDef, v Value) (Value, error) {
+func coerce(c colDef, v cell) (cell, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -163,8 +163,8 @@ func parseInt(s string) (int64, error) { return strconv.ParseInt(strings.TrimSpa
 func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
 
 // buildRow makes a full row for INSERT from optional column names.
-func (t *table) buildRow(cols []string, vals []Value) ([]Value, error) {
-	row := make([]Value, len(t.def.Cols))
+func (t *table) buildRow(cols []string, vals []cell) ([]cell, error) {
+	row := make([]cell, len(t.def.Cols))
 	if cols == nil {
 		if len(vals) != len(t.def.Cols) {
 			return nil, syntaxErr("%d values for %d columns", len(vals), len(t.def.Cols))
@@ -202,7 +202,7 @@ func (t *table) buildRow(cols []string, vals []Value) ([]Value, error) {
 }
 
 // rowMatches evaluates a WHERE clause against row.
-func (t *table) rowMatches(row []Value, where []cond) bool {
+func (t *table) rowMatches(row []cell, where []cond) bool {
 	for _, c := range where {
 		i := t.colIndex(c.col)
 		if i < 0 || !matches(row[i], c.op, c.val) {
@@ -227,7 +227,7 @@ func (t *table) pkLookup(where []cond) (string, bool) {
 	if len(where) != len(t.def.PK) {
 		return "", false
 	}
-	k := make([]Value, len(t.def.PK))
+	k := make([]cell, len(t.def.PK))
 	for i, c := range t.def.PK {
 		found := false
 		for _, w := range where {

@@ -14,7 +14,7 @@ const (
 	tagStr
 )
 
-func appendValue(b []byte, v Value) []byte {
+func appendValue(b []byte, v cell) []byte {
 	switch x := v.(type) {
 	case int64:
 		b = append(b, tagInt)
@@ -27,7 +27,7 @@ func appendValue(b []byte, v Value) []byte {
 	return append(b, tagNull)
 }
 
-func appendValues(b []byte, vs []Value) []byte {
+func appendValues(b []byte, vs []cell) []byte {
 	b = binary.AppendUvarint(b, uint64(len(vs)))
 	for _, v := range vs {
 		b = appendValue(b, v)
@@ -38,13 +38,13 @@ func appendValues(b []byte, vs []Value) []byte {
 var errCorrupt = errors.New("sim: corrupt encoded value")
 
 // readValues decodes what appendValues wrote; it returns the rest of b.
-func readValues(b []byte) ([]Value, []byte, error) {
+func readValues(b []byte) ([]cell, []byte, error) {
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)) {
 		return nil, nil, errCorrupt
 	}
 	b = b[k:]
-	vs := make([]Value, n)
+	vs := make([]cell, n)
 	for i := range vs {
 		if len(b) == 0 {
 			return nil, nil, errCorrupt
@@ -73,10 +73,10 @@ func readValues(b []byte) ([]Value, []byte, error) {
 }
 
 // keyOf is the map key of a primary-key tuple.
-func keyOf(vs []Value) string { return string(appendValues(nil, vs)) }
+func keyOf(vs []cell) string { return string(appendValues(nil, vs)) }
 
 // compareValues orders NULL < numbers < strings.
-func compareValues(a, b Value) int {
+func compareValues(a, b cell) int {
 	ra, rb := rank(a), rank(b)
 	if ra != rb {
 		return ra - rb
@@ -97,7 +97,7 @@ func compareValues(a, b Value) int {
 	return 0
 }
 
-func rank(v Value) int {
+func rank(v cell) int {
 	switch v.(type) {
 	case nil:
 		return 0
@@ -108,7 +108,7 @@ func rank(v Value) int {
 }
 
 // matches evaluates `v op lit`; NULL matches nothing.
-func matches(v Value, op string, lit Value) bool {
+func matches(v cell, op string, lit cell) bool {
 	if v == nil || lit == nil {
 		return false
 	}

@@ -10,7 +10,7 @@ import (
 type view struct {
 	system bool // lives in schema SYSTEM_
 	cols   []Column
-	rows   func(n *Node) [][]Value
+	rows   func(n *Node) [][]cell
 }
 
 func cols(spec ...any) []Column {
@@ -58,14 +58,14 @@ var views = map[string]view{
 		"REP_GAP_SIZE", vB, "READ_LFG_ID", vI, "READ_FILE_NO", vI, "READ_OFFSET", vI), rows: gapRows},
 	"V$REPSYNC": {cols: cols(
 		"REP_NAME", vV, "SYNC_TABLE", vV, "SYNC_PARTITION", vV, "SYNC_RECORD_COUNT", vB, "SYNC_SN", vB),
-		rows: func(n *Node) [][]Value { return cloneRows(n.syncRows) }},
+		rows: func(n *Node) [][]cell { return cloneRows(n.syncRows) }},
 	"V$PROPERTY": {cols: cols("NAME", vV, "VALUE1", vV), rows: (*Node).propRows},
 }
 
-func cloneRows(rows [][]Value) [][]Value {
-	out := make([][]Value, len(rows))
+func cloneRows(rows [][]cell) [][]cell {
+	out := make([][]cell, len(rows))
 	for i, r := range rows {
-		out[i] = append([]Value(nil), r...)
+		out[i] = append([]cell(nil), r...)
 	}
 	return out
 }
@@ -80,36 +80,36 @@ func (n *Node) replsInOrder() []*replication {
 	return out
 }
 
-func replRows(n *Node) [][]Value {
-	var rows [][]Value
+func replRows(n *Node) [][]cell {
+	var rows [][]cell
 	for _, r := range n.replsInOrder() {
 		d := r.def
-		rows = append(rows, []Value{d.Name, d.Hosts[d.LastUsed].No, int64(len(d.Hosts)), d.IsStarted,
+		rows = append(rows, []cell{d.Name, d.Hosts[d.LastUsed].No, int64(len(d.Hosts)), d.IsStarted,
 			d.XSN, int64(len(d.Items)), int64(0), int64(0), int64(0), int64(0), int64(0), nil, nil,
 			nil, int64(0), int64(0), int64(-1), nil})
 	}
 	return rows
 }
 
-func hostRows(n *Node) [][]Value {
-	var rows [][]Value
+func hostRows(n *Node) [][]cell {
+	var rows [][]cell
 	for _, r := range n.replsInOrder() {
 		for _, h := range r.def.Hosts {
-			rows = append(rows, []Value{h.No, r.def.Name, h.Host, h.Port, "TCP", "N/A"})
+			rows = append(rows, []cell{h.No, r.def.Name, h.Host, h.Port, "TCP", "N/A"})
 		}
 	}
 	return rows
 }
 
-func itemRows(n *Node) [][]Value {
-	var rows [][]Value
+func itemRows(n *Node) [][]cell {
+	var rows [][]cell
 	for _, r := range n.replsInOrder() {
 		for i, it := range r.def.Items {
 			isPart, unit := "N", "T"
 			if it.LocalPart != "" {
 				isPart, unit = "Y", "P"
 			}
-			rows = append(rows, []Value{r.def.Name, int64(r.def.Created*1000 + int64(i)), it.LocalUser,
+			rows = append(rows, []cell{r.def.Name, int64(r.def.Created*1000 + int64(i)), it.LocalUser,
 				it.LocalTable, nullIfEmpty(it.LocalPart), it.RemoteUser, it.RemoteTable,
 				nullIfEmpty(it.RemotePart), isPart, int64(-1), nil, unit})
 		}
@@ -117,7 +117,7 @@ func itemRows(n *Node) [][]Value {
 	return rows
 }
 
-func splitAddr(a string) (Value, Value) {
+func splitAddr(a string) (cell, cell) {
 	h, p, err := net.SplitHostPort(a)
 	if err != nil {
 		return nil, nil
@@ -128,14 +128,14 @@ func splitAddr(a string) (Value, Value) {
 
 // senderXSN is the XSN V$REPSENDER shows: -1 until a never-started object
 // has connected.
-func senderRows(n *Node) [][]Value {
-	var rows [][]Value
+func senderRows(n *Node) [][]cell {
+	var rows [][]cell
 	for _, r := range n.replsInOrder() {
 		s := r.sender
 		if s == nil {
 			continue
 		}
-		var sip, sport, pip, pport Value
+		var sip, sport, pip, pport cell
 		if s.pc != nil {
 			sip, sport = splitAddr(s.senderAddr)
 			pip, pport = splitAddr(s.peerAdr)
@@ -143,30 +143,30 @@ func senderRows(n *Node) [][]Value {
 			h := r.def.Hosts[r.def.LastUsed]
 			pip, pport = h.Host, h.Port
 		}
-		rows = append(rows, []Value{r.def.Name, int64(0), s.netErr, r.def.XSN, n.lastSN, s.status,
+		rows = append(rows, []cell{r.def.Name, int64(0), s.netErr, r.def.XSN, n.lastSN, s.status,
 			sip, pip, sport, pport, s.readCount, s.sendCnt, "LAZY", "LAZY"})
 	}
 	return rows
 }
 
-func receiverRows(n *Node) [][]Value {
+func receiverRows(n *Node) [][]cell {
 	rcs := make([]*receiver, 0, len(n.recvs))
 	for rc := range n.recvs {
 		rcs = append(rcs, rc)
 	}
 	sort.Slice(rcs, func(i, j int) bool { return rcs[i].name < rcs[j].name })
-	var rows [][]Value
+	var rows [][]cell
 	for _, rc := range rcs {
 		mip, mport := splitAddr(rc.myAddr)
 		pip, pport := splitAddr(rc.peerAddr)
-		rows = append(rows, []Value{rc.name, mip, mport, pip, pport, rc.applyXSN, rc.insOK, rc.insFail,
+		rows = append(rows, []cell{rc.name, mip, mport, pip, pport, rc.applyXSN, rc.insOK, rc.insFail,
 			rc.updOK, rc.updFail, rc.delOK, rc.delFail, int64(0), int64(0), int64(0)})
 	}
 	return rows
 }
 
-func gapRows(n *Node) [][]Value {
-	var rows [][]Value
+func gapRows(n *Node) [][]cell {
+	var rows [][]cell
 	for _, r := range n.replsInOrder() {
 		if r.sender == nil {
 			continue
@@ -176,7 +176,7 @@ func gapRows(n *Node) [][]Value {
 			sn = n.lastSN
 		}
 		gap := n.lastSN - sn
-		rows = append(rows, []Value{r.def.Name, int64(0), n.lastSN, sn, gap, gap * 64,
+		rows = append(rows, []cell{r.def.Name, int64(0), n.lastSN, sn, gap, gap * 64,
 			int64(0), int64(0), int64(0)})
 	}
 	return rows
