@@ -3,12 +3,14 @@ package sim
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/aku-k8s/aku/altibase"
 )
@@ -91,7 +93,7 @@ func (n *Node) commit(b *batch) error {
 	err := n.db.Update(func(tx *bolt.Tx) error {
 		for _, op := range b.ops {
 			if op.dropBucket {
-				if err := tx.DeleteBucket([]byte(op.bucket)); err != nil && err != bolt.ErrBucketNotFound {
+				if err := tx.DeleteBucket([]byte(op.bucket)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 					return err
 				}
 				continue
