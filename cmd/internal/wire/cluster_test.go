@@ -36,6 +36,7 @@ type cluster struct {
 	markers  string
 	log      *slog.Logger
 	logs     *syncWriter
+	retries  int // client retries of connects and lost links (default 2)
 }
 
 var clusterSeq struct {
@@ -209,7 +210,7 @@ func (c *cluster) runner(i int, tweak func(*lifecycle.Options)) *lifecycle.Runne
 		Dialer: &wire.Dialer{Port: c.port, Opts: altibase.Options{
 			Dialect: altibase.DialectSimulator, Password: "manager",
 			LoginTimeout: 5 * time.Second, QueryTimeout: 60 * time.Second,
-			RetryCount: 2, RetryDelay: 50 * time.Millisecond, Logger: log,
+			RetryCount: max(c.retries, 2), RetryDelay: 50 * time.Millisecond, Logger: log,
 		}},
 		Log: log,
 	}

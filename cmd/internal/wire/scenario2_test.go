@@ -186,6 +186,32 @@ func TestTransientErrorsRetried(t *testing.T) {
 	c.converge(pods(2), []string{"T1"}, w)
 }
 
+// A master that is down for a moment when a slave starts is reached by the
+// configured connect retries (AKU_QUERY_RETRY_COUNT / _DELAY_MSEC).
+func TestMasterDownForAMomentRetried(t *testing.T) {
+	c := newCluster(t, 2, oneGroup())
+	c.retries = 40 // 40 x 50 ms
+	c.start(0)
+	w := c.writer(0, "T1")
+	w.burst(20)
+	c.servers[0].Kill()
+	done := make(chan error, 1)
+	go func() {
+		time.Sleep(150 * time.Millisecond)
+		done <- c.servers[0].Restart()
+	}()
+	c.start(1)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(c.logs.String(), "retryable failure") {
+		t.Error("the start never had to retry: the test did not exercise the retry")
+	}
+	w2 := c.writer(1, "T1") // pod-0 came back at ADMIN_MODE=1, as a restarted server does
+	w2.burst(20)
+	c.converge(pods(2), []string{"T1"}, w, w2)
+}
+
 // A crash after any step of a join, then a re-run, converges with nothing
 // lost, through the real stack.
 func TestCrashAfterEachStepConverges(t *testing.T) {
