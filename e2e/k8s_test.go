@@ -67,7 +67,7 @@ func TestIdentityAndPeersWithTheManifestsRole(t *testing.T) {
 	deploy(t, cp, "db", 2)
 	admin := cp.Admin()
 	framework.WaitPod(t, admin, "db", sts+"-2", nil) // created, never Ready
-	sa := cp.ServiceAccountClient("db", "aku")
+	sa := cp.ServiceAccountClient(t, "db", "aku")
 
 	self, err := api(sa, "db", sts+"-1").Self(bounded(t))
 	if err != nil {
@@ -101,7 +101,7 @@ func TestIdentityAndPeersWithTheManifestsRole(t *testing.T) {
 func TestRBACRefusesWhatIsNotGranted(t *testing.T) {
 	cp := framework.Start(t, framework.Options{ControllerManager: true})
 	deploy(t, cp, "db", 1)
-	sa := cp.ServiceAccountClient("db", "aku")
+	sa := cp.ServiceAccountClient(t, "db", "aku")
 	ctx := bounded(t)
 	refused := map[string]error{}
 	_, refused["list secrets"] = sa.CoreV1().Secrets("db").List(ctx, metav1.ListOptions{})
@@ -138,7 +138,7 @@ func TestRBACRefusesWhatIsNotGranted(t *testing.T) {
 func TestTwoStartsContendForTheLease(t *testing.T) {
 	cp := framework.Start(t, framework.Options{ControllerManager: true})
 	deploy(t, cp, "db", 0)
-	sa := cp.ServiceAccountClient("db", "aku")
+	sa := cp.ServiceAccountClient(t, "db", "aku")
 	var inside, overlap int32
 	var order []string
 	var mu sync.Mutex
@@ -191,7 +191,7 @@ func TestIntentWithARealStatefulSet(t *testing.T) {
 	cp := framework.Start(t, framework.Options{ControllerManager: true})
 	deploy(t, cp, "db", 3)
 	admin := cp.Admin()
-	sa := cp.ServiceAccountClient("db", "aku")
+	sa := cp.ServiceAccountClient(t, "db", "aku")
 	ctx := bounded(t)
 
 	intent := func(pod string) lifecycle.Intent {
@@ -248,7 +248,7 @@ func TestOrdinalsStart(t *testing.T) {
 	}
 	framework.WaitPod(t, admin, "db", sts+"-5", nil)
 	framework.MarkPodReady(t, admin, "db", sts+"-5", "127.0.3.15")
-	self, err := api(cp.ServiceAccountClient("db", "aku"), "db", sts+"-5").Self(ctx)
+	self, err := api(cp.ServiceAccountClient(t, "db", "aku"), "db", sts+"-5").Self(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,8 +48,6 @@ func newCA() (*ca, error) {
 	return &ca{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}, nil
 }
 
-var serial int64 = 1
-
 // issue signs a certificate: a server certificate for the given IPs and
 // names, or a client certificate for user (CN) in groups (O).
 func (c *ca) issue(user string, groups []string, server bool, ips []net.IP, names []string) (certPEM, keyPEM []byte, err error) {
@@ -57,9 +55,12 @@ func (c *ca) issue(user string, groups []string, server bool, ips []net.IP, name
 	if err != nil {
 		return nil, nil, err
 	}
-	serial++
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		return nil, nil, err
+	}
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
+		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: user, Organization: groups},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(24 * time.Hour),
