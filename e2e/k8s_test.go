@@ -170,9 +170,16 @@ func TestTwoStartsContendForTheLease(t *testing.T) {
 	if overlap != 0 || len(order) != 2 {
 		t.Errorf("overlap=%d order=%v", overlap, order)
 	}
-	// A dead holder's lease expires.
-	dead := &k8s.Lease{Client: sa, Namespace: "db", Name: sts + "-aku-start", Holder: "dead-pod", TTL: 2 * time.Second}
-	if _, err := dead.Acquire(bounded(t)); err != nil { // never released, never renewed after the test
+	// A dead holder's lease expires. (A k8s.Lease renews until released, so
+	// the dead holder is written directly: renewed once, 2s, then silence.)
+	ctx0 := bounded(t)
+	lease, err := cp.Admin().CoordinationV1().Leases("db").Get(ctx0, sts+"-aku-start", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead, secs, now := "dead-pod", int32(2), metav1.NewMicroTime(time.Now())
+	lease.Spec.HolderIdentity, lease.Spec.LeaseDurationSeconds, lease.Spec.RenewTime, lease.Spec.AcquireTime = &dead, &secs, &now, &now
+	if _, err := cp.Admin().CoordinationV1().Leases("db").Update(ctx0, lease, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	alive := &k8s.Lease{Client: sa, Namespace: "db", Name: sts + "-aku-start", Holder: sts + "-1", TTL: 2 * time.Second, Poll: 100 * time.Millisecond}
@@ -212,6 +219,11 @@ func TestIntentWithARealStatefulSet(t *testing.T) {
 	if got := intent(sts + "-1"); got != lifecycle.IntentRestart {
 		t.Errorf("pod-1 after scaling to 2: %v, want restart", got)
 	}
+	// Play the kubelet finishing pod-2's termination: until it is gone the
+	// controller (OrderedReady) does nothing else.
+	framework.WaitPod(t, admin, "db", sts+"-2", func(p *corev1.Pod) bool { return p.DeletionTimestamp != nil })
+	framework.ForceDelete(t, admin, "db", sts+"-2")
+	framework.WaitGone(t, admin, "db", sts+"-2")
 	// A rolling update: the template changes; the controller deletes pods
 	// from the highest ordinal (they stay Terminating without a kubelet).
 	if _, err := admin.AppsV1().StatefulSets("db").Patch(ctx, sts, types.MergePatchType,
