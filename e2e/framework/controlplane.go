@@ -209,7 +209,9 @@ func Binaries(t testing.TB) string {
 	return dir
 }
 
-func freePort(t testing.TB) int {
+// freePort returns a loopback port that was free a moment ago (a variable
+// so a test can make it return a taken one).
+var freePort = func(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -250,6 +252,61 @@ func Start(t testing.TB, opts Options) *ControlPlane {
 	}
 	cp.saPriv = saPriv
 
+	// Free ports are picked by listening and closing, so another process
+	// may take one before etcd or kube-apiserver binds it: retry then.
+	for attempt := 1; ; attempt++ {
+		err := cp.startServers(bin, opts, saPub, saPriv)
+		if err == nil {
+			break
+		}
+		if attempt < 3 && cp.logsContain("address already in use") {
+			t.Logf("framework: a port was taken (%v); starting again", err)
+			cp.killAll()
+			cp.procs = nil
+			continue
+		}
+		cp.dumpLogs()
+		t.Fatal(err)
+	}
+	admin := cp.client
+
+	if opts.ControllerManager {
+		controllers := opts.Controllers
+		if len(controllers) == 0 {
+			controllers = DefaultControllers
+		}
+		kc := p("controller-manager.kubeconfig")
+		if err := cp.writeKubeconfig(kc, "system:kube-controller-manager", nil); err != nil {
+			t.Fatal(err)
+		}
+		cp.run("kube-controller-manager", filepath.Join(bin, "kube-controller-manager"),
+			"--kubeconfig="+kc,
+			"--controllers="+strings.Join(controllers, ","),
+			"--service-account-private-key-file="+saPriv, "--root-ca-file="+p("ca.crt"),
+			// Each controller acts as its own service account, with the
+			// bootstrap RBAC roles a real cluster gives it.
+			"--use-service-account-credentials=true",
+			"--leader-elect=false",
+			"--bind-address=127.0.0.1", "--secure-port=0",
+			"--concurrent-statefulset-syncs=5",
+			"--v=2")
+		// Ready when it has made the default namespace's ServiceAccount.
+		cp.waitFor("the controller manager to create ServiceAccount default/default", func(ctx context.Context) error {
+			_, err := admin.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+			return err
+		})
+	}
+	return cp
+}
+
+// startServers starts etcd and kube-apiserver on free ports and waits until
+// the API server is ready.
+func (cp *ControlPlane) startServers(bin string, opts Options, saPub, saPriv string) error {
+	t := cp.t
+	p := func(name string) string { return filepath.Join(cp.dir, name) }
+	if err := os.RemoveAll(p("etcd")); err != nil {
+		return err
+	}
 	etcdClient, etcdPeer := freePort(t), freePort(t)
 	etcdURL := "http://127.0.0.1:" + strconv.Itoa(etcdClient)
 	cp.run("etcd", filepath.Join(bin, "etcd"),
@@ -282,42 +339,15 @@ func Start(t testing.TB, opts Options) *ControlPlane {
 
 	cp.admin = p("admin.kubeconfig")
 	if err := cp.writeKubeconfig(cp.admin, "aku-test-admin", []string{"system:masters"}); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	admin, err := kubernetes.NewForConfig(cp.AdminConfig())
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	cp.client = admin
-	cp.waitReady()
+	return cp.waitReady()
 
-	if opts.ControllerManager {
-		controllers := opts.Controllers
-		if len(controllers) == 0 {
-			controllers = DefaultControllers
-		}
-		kc := p("controller-manager.kubeconfig")
-		if err := cp.writeKubeconfig(kc, "system:kube-controller-manager", nil); err != nil {
-			t.Fatal(err)
-		}
-		cp.run("kube-controller-manager", filepath.Join(bin, "kube-controller-manager"),
-			"--kubeconfig="+kc,
-			"--controllers="+strings.Join(controllers, ","),
-			"--service-account-private-key-file="+saPriv, "--root-ca-file="+p("ca.crt"),
-			// Each controller acts as its own service account, with the
-			// bootstrap RBAC roles a real cluster gives it.
-			"--use-service-account-credentials=true",
-			"--leader-elect=false",
-			"--bind-address=127.0.0.1", "--secure-port=0",
-			"--concurrent-statefulset-syncs=5",
-			"--v=2")
-		// Ready when it has made the default namespace's ServiceAccount.
-		cp.waitFor("the controller manager to create ServiceAccount default/default", func(ctx context.Context) error {
-			_, err := admin.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
-			return err
-		})
-	}
-	return cp
 }
 
 // run starts a process in its own process group, logging to a file.
@@ -356,34 +386,49 @@ func (cp *ControlPlane) exited() error {
 	return nil
 }
 
-// waitFor polls check until it returns nil, a process dies, or the start
-// timeout passes; then it fails the test with the logs.
-func (cp *ControlPlane) waitFor(what string, check func(context.Context) error) {
-	cp.t.Helper()
+// poll calls check until it returns nil, a process dies, or the start
+// timeout passes.
+func (cp *ControlPlane) poll(what string, check func(context.Context) error) error {
 	deadline := time.Now().Add(cp.timeout)
 	var last error
 	for time.Now().Before(deadline) {
 		if err := cp.exited(); err != nil {
-			cp.dumpLogs()
-			cp.t.Fatalf("waiting for %s: %v", what, err)
+			return fmt.Errorf("waiting for %s: %w", what, err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		last = check(ctx)
 		cancel()
 		if last == nil {
-			return
+			return nil
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	cp.dumpLogs()
-	cp.t.Fatalf("%s did not happen within %s: %v", what, cp.timeout, last)
+	return fmt.Errorf("%s did not happen within %s: %v", what, cp.timeout, last)
+}
+
+// waitFor is poll failing the test, with the logs.
+func (cp *ControlPlane) waitFor(what string, check func(context.Context) error) {
+	cp.t.Helper()
+	if err := cp.poll(what, check); err != nil {
+		cp.dumpLogs()
+		cp.t.Fatal(err)
+	}
+}
+
+// logsContain reports whether a process's log contains s.
+func (cp *ControlPlane) logsContain(s string) bool {
+	for _, pr := range cp.procs {
+		if b, err := os.ReadFile(pr.log); err == nil && bytes.Contains(b, []byte(s)) {
+			return true
+		}
+	}
+	return false
 }
 
 // waitReady waits for the API server's /readyz (which includes the RBAC
 // bootstrap roles) and the default namespace.
-func (cp *ControlPlane) waitReady() {
-	cp.t.Helper()
-	cp.waitFor("kube-apiserver /readyz", func(ctx context.Context) error {
+func (cp *ControlPlane) waitReady() error {
+	err := cp.poll("kube-apiserver /readyz", func(ctx context.Context) error {
 		body, err := cp.client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
 		if err != nil {
 			return err
@@ -393,7 +438,10 @@ func (cp *ControlPlane) waitReady() {
 		}
 		return nil
 	})
-	cp.waitFor("namespace default", func(ctx context.Context) error {
+	if err != nil {
+		return err
+	}
+	return cp.poll("namespace default", func(ctx context.Context) error {
 		_, err := cp.client.CoreV1().Namespaces().Get(ctx, "default", metav1.GetOptions{})
 		return err
 	})
@@ -407,25 +455,37 @@ func (cp *ControlPlane) Stop() {
 		if cp.t.Failed() {
 			cp.dumpLogs()
 		}
-		for i := len(cp.procs) - 1; i >= 0; i-- {
-			pr := cp.procs[i]
-			pgid := pr.cmd.Process.Pid
-			_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		cp.killAll()
+		cp.keepLogs()
+	})
+}
+
+// killAll stops the processes, newest first: SIGTERM to the process group,
+// SIGKILL after 10s. A group is only signalled while its leader has not been
+// reaped, so a reused process ID is never hit.
+func (cp *ControlPlane) killAll() {
+	for i := len(cp.procs) - 1; i >= 0; i-- {
+		pr := cp.procs[i]
+		pgid := pr.cmd.Process.Pid
+		signal := func(sig syscall.Signal) {
+			select {
+			case <-pr.done:
+			default:
+				_ = syscall.Kill(-pgid, sig)
+			}
+		}
+		signal(syscall.SIGTERM)
+		select {
+		case <-pr.done:
+		case <-time.After(10 * time.Second):
+			signal(syscall.SIGKILL)
 			select {
 			case <-pr.done:
 			case <-time.After(10 * time.Second):
-				_ = syscall.Kill(-pgid, syscall.SIGKILL)
-				select {
-				case <-pr.done:
-				case <-time.After(10 * time.Second):
-					cp.t.Logf("framework: %s (pid %d) did not exit after SIGKILL", pr.name, pgid)
-				}
+				cp.t.Logf("framework: %s (pid %d) did not exit after SIGKILL", pr.name, pgid)
 			}
-			// Anything the process left in its group goes too.
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		}
-		cp.keepLogs()
-	})
+	}
 }
 
 // keepLogs copies the logs to $AKU_E2E_LOGS/<test name>/ when that is set
