@@ -97,8 +97,8 @@ type Options struct {
 	ControllerManager bool
 	// Controllers overrides DefaultControllers.
 	Controllers []string
-	// APIServerFlags are appended to kube-apiserver's flags (a later flag
-	// overrides an earlier one).
+	// APIServerFlags are appended to kube-apiserver's flags (for a
+	// single-valued flag the later value wins).
 	APIServerFlags []string
 	// StartTimeout bounds each wait of Start (default 2 minutes: the
 	// machine may be busy compiling).
@@ -113,7 +113,6 @@ type ControlPlane struct {
 	url     string
 	procs   []*proc
 	admin   string // admin kubeconfig path
-	saPriv  string
 	timeout time.Duration
 	client  kubernetes.Interface
 	stop    sync.Once
@@ -250,7 +249,6 @@ func Start(t testing.TB, opts Options) *ControlPlane {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp.saPriv = saPriv
 
 	// Free ports are picked by listening and closing, so another process
 	// may take one before etcd or kube-apiserver binds it: retry then.
