@@ -98,11 +98,9 @@ func (s *Session) execInsert(x *insertStmt) (*Result, error) {
 	for i, row := range rows {
 		n.putRowLocked(b, t, keys[i], row, opInsert, s.replicates())
 	}
-	n.maybeTrimLocked(b)
-	if err := n.commit(b); err != nil {
+	if err := n.commitChangesLocked(b); err != nil {
 		return nil, err
 	}
-	n.notifyLogLocked()
 	return &Result{Tag: fmt.Sprintf("INSERT 0 %d", len(rows))}, nil
 }
 
@@ -181,11 +179,9 @@ func (s *Session) execUpdate(x *updateStmt) (*Result, error) {
 		n.deleteRowLocked(b, t, c.oldKey, s.replicates())
 		n.putRowLocked(b, t, c.newKey, c.row, opInsert, s.replicates())
 	}
-	n.maybeTrimLocked(b)
-	if err := n.commit(b); err != nil {
+	if err := n.commitChangesLocked(b); err != nil {
 		return nil, err
 	}
-	n.notifyLogLocked()
 	return &Result{Tag: fmt.Sprintf("UPDATE %d", len(changes))}, nil
 }
 
@@ -205,11 +201,9 @@ func (s *Session) execDelete(x *deleteStmt) (*Result, error) {
 	for _, k := range keys {
 		n.deleteRowLocked(b, t, k, s.replicates())
 	}
-	n.maybeTrimLocked(b)
-	if err := n.commit(b); err != nil {
+	if err := n.commitChangesLocked(b); err != nil {
 		return nil, err
 	}
-	n.notifyLogLocked()
 	return &Result{Tag: fmt.Sprintf("DELETE %d", len(keys))}, nil
 }
 
@@ -277,4 +271,15 @@ func (s *Session) execTruncate(x *truncateStmt) (*Result, error) {
 		return &Result{Tag: "ALTER TABLE"}, nil
 	}
 	return &Result{Tag: "TRUNCATE TABLE"}, nil
+}
+
+// commitChangesLocked ends a DML statement: trims the change log if it has
+// grown, makes b durable and wakes the senders.
+func (n *Node) commitChangesLocked(b *batch) error {
+	n.maybeTrimLocked(b)
+	if err := n.commit(b); err != nil {
+		return err
+	}
+	n.notifyLogLocked()
+	return nil
 }
