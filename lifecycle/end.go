@@ -94,7 +94,7 @@ func resetSkipReason(p ResetPolicy, ordinal int, why Intent, reason string) stri
 // server's objects and lists the ones related to this pod. The caller
 // closes the mesh.
 func (r *Runner) openRelated(ctx context.Context) (*mesh, map[*node][]string, error) {
-	m, err := r.open(ctx)
+	m, err := r.open(ctx, false)
 	if err != nil {
 		return nil, nil, err
 	}

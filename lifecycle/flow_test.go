@@ -346,3 +346,27 @@ func TestEndFlushesOnlyTowardReachablePeers(t *testing.T) {
 		t.Errorf("pod2 flushed %q; want toward pod-0 only", p2)
 	}
 }
+
+// aku-start runs as a postStart hook, usually before the local server
+// accepts connections: it waits for it, within its deadline.
+func TestStartWaitsForTheLocalServer(t *testing.T) {
+	c := newFakeCluster(4)
+	c.down[0], c.down[1], c.down[2], c.down[3] = true, true, true, true
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		c.mu.Lock()
+		c.down[0] = false
+		c.mu.Unlock()
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := runner(c, 0, testOptions(t)).Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel2 := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel2()
+	c.down[1] = true
+	if err := runner(c, 1, testOptions(t)).Start(short); !errors.Is(err, ErrSelfUnreachable) {
+		t.Fatalf("err = %v, want ErrSelfUnreachable once the deadline passes", err)
+	}
+}

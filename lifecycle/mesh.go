@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 )
 
 // node is one connected server with its replication objects as last read.
@@ -26,8 +27,9 @@ type mesh struct {
 }
 
 // connect dials every member at once, so no absent peer costs more than its
-// own connect timeout. The local server must answer; peers may not.
-func connect(ctx context.Context, d Dialer, self Member, members []Member, log *slog.Logger) (*mesh, error) {
+// own connect timeout. The local server must answer (with waitSelf, once it
+// is up); peers may not.
+func connect(ctx context.Context, d Dialer, self Member, members []Member, waitSelf bool, log *slog.Logger) (*mesh, error) {
 	m := &mesh{peers: map[int]*node{}, members: members, log: log}
 	var (
 		mu      sync.Mutex
@@ -42,7 +44,13 @@ func connect(ctx context.Context, d Dialer, self Member, members []Member, log *
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			srv, err := d.Dial(ctx, mem)
+			var srv Server
+			var err error
+			if mem.Ordinal == self.Ordinal && waitSelf {
+				srv, err = dialSelf(ctx, d, mem, log)
+			} else {
+				srv, err = d.Dial(ctx, mem)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if mem.Ordinal == self.Ordinal {
@@ -66,6 +74,35 @@ func connect(ctx context.Context, d Dialer, self Member, members []Member, log *
 		return nil, fmt.Errorf("%w: %s: %w", ErrSelfUnreachable, self.Name, selfErr)
 	}
 	return m, nil
+}
+
+// selfRetryInterval is the pause between attempts to reach the local server.
+const selfRetryInterval = time.Second
+
+// dialSelf connects to the local server, waiting while it does not accept
+// connections yet: a postStart hook runs as the container starts, usually
+// before the server is up. The caller's deadline (AKU_START_TIMEOUT, the
+// preStop budget) bounds the wait; any other failure (a wrong password, a
+// refused login) ends it at once.
+func dialSelf(ctx context.Context, d Dialer, self Member, log *slog.Logger) (Server, error) {
+	waiting := false
+	for {
+		srv, err := d.Dial(ctx, self)
+		if err == nil || !errors.Is(err, ErrUnreachable) {
+			return srv, err
+		}
+		if !waiting {
+			log.Info("Waiting for the local Altibase server to accept connections.", "err", err)
+			waiting = true
+		}
+		t := time.NewTimer(selfRetryInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w (gave up waiting: %w)", err, ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 func (m *mesh) close() {

@@ -87,8 +87,9 @@ func (r *Runner) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// open discovers the pod and connects to every member.
-func (r *Runner) open(ctx context.Context) (*mesh, error) {
+// open discovers the pod and connects to every member; waitSelf waits for
+// the local server to come up (start runs as the container starts).
+func (r *Runner) open(ctx context.Context, waitSelf bool) (*mesh, error) {
 	self, err := r.Discovery.Self(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("discover this pod: %w", err)
@@ -97,7 +98,7 @@ func (r *Runner) open(ctx context.Context) (*mesh, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discover peers: %w", err)
 	}
-	return connect(ctx, r.Dialer, self, members, r.log())
+	return connect(ctx, r.Dialer, self, members, waitSelf, r.log())
 }
 
 // objects lists the names of the pod's replication objects toward ordinal j

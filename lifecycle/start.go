@@ -39,7 +39,7 @@ func (r *Runner) Start(ctx context.Context) (err error) {
 			}
 		}()
 	}
-	m, err := r.open(ctx)
+	m, err := r.open(ctx, true)
 	if err != nil {
 		return err
 	}
