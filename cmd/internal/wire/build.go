@@ -201,7 +201,10 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger, a
 		}
 	}
 	if name := cfg.Lease(); name != "" {
-		lease := &k8s.Lease{Client: api.Client, Namespace: api.Namespace, Name: name, Holder: pod, TTL: 30 * time.Second, Log: log}
+		// The holder names the process too: a postStart hook can run twice
+		// in one pod, and the two runs must not both hold the lease.
+		holder := fmt.Sprintf("%s/%d", pod, os.Getpid())
+		lease := &k8s.Lease{Client: api.Client, Namespace: api.Namespace, Name: name, Holder: holder, TTL: 30 * time.Second, Log: log}
 		r.Lock = lease.Acquire
 	}
 	return st, nil
