@@ -259,12 +259,7 @@ func TestCase15SyncOntoExistingKeys(t *testing.T) {
 }
 
 func TestCase16FlushTimeout(t *testing.T) {
-	a := testNode(t, nil)
-	sa := sys(t, a)
-	createT(t, sa)
-	createRepl(t, sa, "R", deadPeer(t))
-	exec(t, sa, "ALTER REPLICATION R START RETRY")
-	exec(t, sa, "INSERT INTO T VALUES (1, 'x')")
+	sa := backlogTowardDeadPeer(t)
 	for _, sql := range []string{"ALTER REPLICATION R FLUSH ALL WAIT 1", "ALTER REPLICATION R FLUSH WAIT 1"} {
 		begin := time.Now()
 		e := wantCode(t, sa, altibase.CodeFlushTimeout, "%s", sql)
@@ -385,12 +380,7 @@ func TestCase26QueryTimeout(t *testing.T) {
 }
 
 func TestCase27Cancel(t *testing.T) {
-	a := testNode(t, nil)
-	sa := sys(t, a)
-	createT(t, sa)
-	createRepl(t, sa, "R", deadPeer(t))
-	exec(t, sa, "ALTER REPLICATION R START RETRY")
-	exec(t, sa, "INSERT INTO T VALUES (1, 'x')")
+	sa := backlogTowardDeadPeer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	_, err := sa.Exec(ctx, "ALTER REPLICATION R FLUSH ALL WAIT 10")
@@ -405,11 +395,7 @@ func TestCase28Restart(t *testing.T) {
 	dir := t.TempDir()
 	b := testNode(t, nil)
 	a := testNodeOpts(t, Options{DataDir: dir})
-	sa, sb := sys(t, a), sys(t, b)
-	createT(t, sa)
-	createT(t, sb)
-	createRepl(t, sa, "R", b)
-	createRepl(t, sb, "R", a)
+	sa, _ := linkR(t, a, b)
 	exec(t, sa, "ALTER REPLICATION R START")
 	insertRange(t, sa, "T", 0, 5)
 	exec(t, sa, "ALTER REPLICATION R FLUSH")
@@ -450,11 +436,7 @@ func TestCase29TickAlignment(t *testing.T) {
 	// than they began; START RETRY does not wait for a tick.
 	a := testNodeOpts(t, Options{Profile: Realistic()})
 	b := testNode(t, nil)
-	sa, sb := sys(t, a), sys(t, b)
-	createT(t, sa)
-	createT(t, sb)
-	createRepl(t, sa, "R", b)
-	createRepl(t, sb, "R", a)
+	sa, _ := linkR(t, a, b)
 	for _, sql := range []string{"ALTER REPLICATION R START", "ALTER REPLICATION R STOP"} {
 		before := time.Now()
 		exec(t, sa, "%s", sql)
@@ -469,11 +451,7 @@ func TestCase29FakeClock(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 995_000_000, time.UTC)
 	a := testNodeOpts(t, Options{Profile: Realistic(), Now: func() time.Time { return now }})
 	b := testNode(t, nil)
-	sa, sb := sys(t, a), sys(t, b)
-	createT(t, sa)
-	createT(t, sb)
-	createRepl(t, sa, "R", b)
-	createRepl(t, sb, "R", a)
+	sa, _ := linkR(t, a, b)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := sa.Exec(ctx, "ALTER REPLICATION R START"); err != nil {

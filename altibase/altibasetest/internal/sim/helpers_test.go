@@ -116,6 +116,32 @@ func createT(t testing.TB, s *Session) {
 	exec(t, s, "CREATE TABLE T (ID INTEGER PRIMARY KEY, V VARCHAR(40))")
 }
 
+// linkR opens a SYSDBA session on a and on b, creates T on both and the
+// replication R on each toward the other: the usual two-node setup.
+func linkR(t testing.TB, a, b *Node) (sa, sb *Session) {
+	t.Helper()
+	sa, sb = sys(t, a), sys(t, b)
+	createT(t, sa)
+	createT(t, sb)
+	createRepl(t, sa, "R", b)
+	createRepl(t, sb, "R", a)
+	return sa, sb
+}
+
+// backlogTowardDeadPeer is a session on a node whose replication R retries
+// toward a peer that is down, with one row it cannot send: FLUSH on it can
+// never finish.
+func backlogTowardDeadPeer(t *testing.T) *Session {
+	t.Helper()
+	a := testNode(t, nil)
+	sa := sys(t, a)
+	createT(t, sa)
+	createRepl(t, sa, "R", deadPeer(t))
+	exec(t, sa, "ALTER REPLICATION R START RETRY")
+	exec(t, sa, "INSERT INTO T VALUES (1, 'x')")
+	return sa
+}
+
 // createRepl creates replication name on from toward to with items T.
 func createRepl(t testing.TB, s *Session, name string, to *Node, tables ...string) {
 	t.Helper()

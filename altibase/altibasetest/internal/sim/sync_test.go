@@ -16,11 +16,7 @@ import (
 func TestSyncWithConcurrentWritesLosesNothing(t *testing.T) {
 	a := testNodeOpts(t, Options{Profile: Profile{SyncRowsPerSecond: 20000}})
 	b := testNode(t, nil)
-	sa, sb := sys(t, a), sys(t, b)
-	createT(t, sa)
-	createT(t, sb)
-	createRepl(t, sa, "R", b)
-	createRepl(t, sb, "R", a)
+	sa, sb := linkR(t, a, b)
 	insertRange(t, sa, "T", 0, 5000)
 	writer := sys(t, a)
 	var wg sync.WaitGroup
@@ -56,11 +52,7 @@ func TestSyncWithConcurrentWritesLosesNothing(t *testing.T) {
 func TestSyncThrottle(t *testing.T) {
 	a := testNodeOpts(t, Options{Profile: Profile{SyncRowsPerSecond: 10000}})
 	b := testNode(t, nil)
-	sa, sb := sys(t, a), sys(t, b)
-	createT(t, sa)
-	createT(t, sb)
-	createRepl(t, sa, "R", b)
-	createRepl(t, sb, "R", a)
+	sa, _ := linkR(t, a, b)
 	insertRange(t, sa, "T", 0, 5000)
 	begin := time.Now()
 	exec(t, sa, "ALTER REPLICATION R SYNC ONLY")
