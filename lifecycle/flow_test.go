@@ -26,18 +26,14 @@ func runner(c *fakeCluster, self int, opts Options) *Runner {
 }
 
 // upTo starts pods 0..n-1 in order, as OrderedReady would.
-func upTo(t *testing.T, c *fakeCluster, n int) []Options {
+func upTo(t *testing.T, c *fakeCluster, n int) {
 	t.Helper()
-	var all []Options
 	for i := 0; i < n; i++ {
-		opts := testOptions(t)
-		if err := runner(c, i, opts).Start(context.Background()); err != nil {
+		if err := runner(c, i, testOptions(t)).Start(context.Background()); err != nil {
 			t.Fatalf("start pod %d: %v", i, err)
 		}
-		all = append(all, opts)
 	}
 	c.trace = nil
-	return all
 }
 
 func indexOf(trace []string, s string) int { return slices.Index(trace, s) }
@@ -198,14 +194,13 @@ func TestEndAutoResetFollowsIntent(t *testing.T) {
 func TestMasterFailureDetected(t *testing.T) {
 	c := newFakeCluster(4)
 	c.down[2], c.down[3] = true, true
-	opts := upTo(t, c, 2)
+	upTo(t, c, 2)
 	// The master loses its object toward pod-1 while pod-1 keeps its state.
 	delete(c.servers[0].objs, "R_01")
 	c.servers[0].objs["R_01"] = &fakeObj{xsn: -1, peer: 1}
 	if err := runner(c, 0, testOptions(t)).Start(context.Background()); !errors.Is(err, ErrMasterFailed) {
 		t.Fatalf("err = %v, want ErrMasterFailed", err)
 	}
-	_ = opts
 }
 
 func TestSlaveNeedsMaster(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -166,7 +167,7 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger, a
 	if action == "start" {
 		st.Deadline = env.now().Add(cfg.StartTimeout)
 	}
-	api, why := kubernetesAPI(ctx, cfg, env, pod, log)
+	api, self, why := kubernetesAPI(ctx, cfg, env, pod, log)
 	if api == nil {
 		if cfg.Discovery == config.DiscoveryKubernetes {
 			return nil, fmt.Errorf("AKU_DISCOVERY = kubernetes: %s", why)
@@ -183,13 +184,10 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger, a
 	log.Info("Discovery through the Kubernetes API.", "namespace", api.Namespace)
 	st.Mode = config.DiscoveryKubernetes
 	r.Discovery = api
-	events := &k8s.Events{Client: api.Client, Namespace: api.Namespace, PodName: pod, Log: log}
-	if p, err := api.Pod(ctx); err == nil {
-		events.PodUID = string(p.UID)
-		events.Host = p.Spec.NodeName
-		if action == "end" {
-			st.Deadline = k8s.EndDeadline(env.now(), p, cfg.EndReserve)
-		}
+	events := &k8s.Events{Client: api.Client, Namespace: api.Namespace, PodName: pod, Log: log,
+		PodUID: string(self.UID), Host: self.Spec.NodeName}
+	if action == "end" {
+		st.Deadline = k8s.EndDeadline(env.now(), self, cfg.EndReserve)
 	}
 	r.Event = events.Emit
 	r.Intent = api.Intent
@@ -210,36 +208,26 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger, a
 	return st, nil
 }
 
-// kubernetesAPI returns the API discovery when it is wanted and usable, or
-// nil and why not.
-func kubernetesAPI(ctx context.Context, cfg *config.Config, env Env, pod string, log *slog.Logger) (*k8s.API, string) {
+// kubernetesAPI returns the API discovery and this pod when the API is
+// wanted and usable, or nil and why not.
+func kubernetesAPI(ctx context.Context, cfg *config.Config, env Env, pod string, log *slog.Logger) (*k8s.API, *corev1.Pod, string) {
 	if cfg.Discovery == config.DiscoveryDNS {
-		return nil, "AKU_DISCOVERY = dns"
+		return nil, nil, "AKU_DISCOVERY = dns"
 	}
 	client, err := env.kubernetes()
 	if err != nil {
-		return nil, err.Error()
+		return nil, nil, err.Error()
 	}
 	ns := env.namespace()
 	if ns == "" {
-		return nil, "namespace unknown: set POD_NAMESPACE from the downward API"
+		return nil, nil, "namespace unknown: set POD_NAMESPACE from the downward API"
 	}
 	api := &k8s.API{Client: client, Namespace: ns, PodName: pod, StsName: cfg.STSName, SvcName: cfg.SVCName,
 		HostFormat: cfg.HostFormat, ServerCount: cfg.ServerCount, Log: log}
 	// Permitted? Reading our own pod is the least discovery needs.
-	if _, err := api.Pod(ctx); err != nil {
-		return nil, "the API refused or failed: " + err.Error()
-	}
-	return api, ""
-}
-
-// NewRunner builds the runner with DNS discovery only (the original's mode).
-func NewRunner(cfg *config.Config, env Env, log *slog.Logger) (*lifecycle.Runner, error) {
-	c := *cfg
-	c.Discovery = config.DiscoveryDNS
-	st, err := Build(context.Background(), &c, env, log, "")
+	self, err := api.Pod(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, "the API refused or failed: " + err.Error()
 	}
-	return st.Runner, nil
+	return api, self, ""
 }
