@@ -1,6 +1,6 @@
 package config
 
-import "strconv"
+import "github.com/aku-k8s/aku/lifecycle"
 
 // Replication is one replication object as seen from one pod.
 type Replication struct {
@@ -15,12 +15,10 @@ type Replication struct {
 // the two pods' ordinals, the smaller first (the order of i and j given does
 // not matter). Ordinals are single digits for up to 10 servers; aku allows
 // at most MaxServers.
-func ReplicationName(prefix string, i, j int) string {
-	if i > j {
-		i, j = j, i
-	}
-	return prefix + "_" + strconv.Itoa(i) + strconv.Itoa(j)
-}
+//
+// The rule itself is lifecycle.Name, which the lifecycle acts by; the
+// configuration only checks and displays its results.
+func ReplicationName(prefix string, i, j int) string { return lifecycle.Name(prefix, i, j) }
 
 // ReplicationsFor lists the replication objects pod ordinal holds when
 // servers pods replicate the given groups: for each group in order, one
