@@ -84,7 +84,21 @@ var (
 	ErrAlreadyStarted = errors.New("replication sender already started")
 	ErrNotStarted     = errors.New("replication not started")
 	ErrUndefined      = errors.New("replication undefined")
-	ErrUnreachable    = errors.New("server unreachable")
+	// ErrUnreachable: the server refused or timed out the connection (after
+	// the configured retries), or the link broke and could not be restored.
+	// Only this makes a peer absent.
+	ErrUnreachable = errors.New("server unreachable")
+	// ErrBusy: the server answered, but its one SYSDBA session is taken
+	// (ERR-41041: a DBA's isql -sysdba, a monitoring job, another aku, or
+	// the session of a killed aku whose statement still runs). The server
+	// is present: wait for the session, never skip the server.
+	ErrBusy = errors.New("the server's SYSDBA session is already in use")
+	// ErrLoginRefused: the server answered and refused the login (a wrong
+	// SYS password, ADMIN_MODE, REMOTE_SYSDBA_ENABLE = 0). Waiting does not
+	// help: fail at once.
+	ErrLoginRefused = errors.New("login refused")
+	// ErrFlushTimeout: FLUSH ... WAIT n ran out before the sender caught up.
+	ErrFlushTimeout = errors.New("flush wait timed out")
 )
 
 // Sentinels lifecycle returns.
@@ -93,4 +107,9 @@ var (
 	ErrMasterFailed    = errors.New("the MASTER server is detected to have failed")
 	ErrMasterAbsent    = errors.New("the MASTER pod is not reachable")
 	ErrSelfUnreachable = errors.New("the local Altibase server is not reachable")
+	// ErrIncomplete: after start, a pair between this pod and a live member
+	// is not replicating in both directions; start must not report success.
+	ErrIncomplete = errors.New("the replication mesh is incomplete")
+	// ErrMarker: the marker file cannot be written where configured.
+	ErrMarker = errors.New("the marker file cannot be written")
 )

@@ -14,6 +14,13 @@ type fakeCluster struct {
 	servers map[int]*fakeServer
 	trace   []string
 	down    map[int]bool
+	// busy[i] > 0: the next busy[i] dials of pod i find its SYSDBA slot
+	// taken (ErrBusy); -1: taken for good.
+	busy map[int]int
+	// refused[i]: pod i refuses the login (ErrLoginRefused).
+	refused map[int]bool
+	// sessions[i] counts the open sessions to pod i.
+	sessions map[int]int
 }
 
 type fakeObj struct {
@@ -31,10 +38,17 @@ type fakeServer struct {
 	log     int64 // log position
 	failOn  string
 	failErr error
+	// stalled senders: FLUSH ... WAIT times out, FLUSH without WAIT fails
+	// the test's expectations by returning ErrFlushTimeout too.
+	stalled map[string]bool
+	// deaf: START of these names returns success but starts nothing (a
+	// server or adapter that lies).
+	deaf map[string]bool
 }
 
 func newFakeCluster(n int) *fakeCluster {
-	c := &fakeCluster{servers: map[int]*fakeServer{}, down: map[int]bool{}}
+	c := &fakeCluster{servers: map[int]*fakeServer{}, down: map[int]bool{},
+		busy: map[int]int{}, refused: map[int]bool{}, sessions: map[int]int{}}
 	for i := 0; i < n; i++ {
 		c.servers[i] = &fakeServer{c: c, ord: i, objs: map[string]*fakeObj{}, props: map[string]int64{}, admin: true, log: 100}
 	}
@@ -65,7 +79,44 @@ func (c *fakeCluster) Dial(_ context.Context, m Member) (Server, error) {
 	if c.down[m.Ordinal] || c.servers[m.Ordinal] == nil {
 		return nil, fmt.Errorf("dial %s: %w", m.Name, ErrUnreachable)
 	}
-	return c.servers[m.Ordinal], nil
+	if c.refused[m.Ordinal] {
+		return nil, fmt.Errorf("dial %s: %w", m.Name, ErrLoginRefused)
+	}
+	if b := c.busy[m.Ordinal]; b != 0 {
+		if b > 0 {
+			c.busy[m.Ordinal]--
+		}
+		return nil, fmt.Errorf("dial %s: %w", m.Name, ErrBusy)
+	}
+	c.sessions[m.Ordinal]++
+	return &fakeSession{fakeServer: c.servers[m.Ordinal]}, nil
+}
+
+// openSessions counts the sessions open on every pod.
+func (c *fakeCluster) openSessions() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, s := range c.sessions {
+		n += s
+	}
+	return n
+}
+
+// fakeSession is one dialled session; Close releases it once.
+type fakeSession struct {
+	*fakeServer
+	closed bool
+}
+
+func (s *fakeSession) Close() error {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		s.c.sessions[s.ord]--
+	}
+	return nil
 }
 
 type fakeDiscovery struct {
@@ -101,6 +152,9 @@ func (s *fakeServer) do(format string, args ...any) error {
 func (s *fakeServer) Replications(context.Context) ([]RepState, error) {
 	s.c.mu.Lock()
 	defer s.c.mu.Unlock()
+	if s.c.down[s.ord] {
+		return nil, fmt.Errorf("pod%d: link lost: %w", s.ord, ErrUnreachable)
+	}
 	var out []RepState
 	for name, o := range s.objs {
 		out = append(out, RepState{Name: name, XSN: o.xsn, IsStarted: o.started})
@@ -132,6 +186,9 @@ func (s *fakeServer) Start(_ context.Context, name string) error {
 	}
 	if o.started {
 		return ErrAlreadyStarted
+	}
+	if s.deaf[name] {
+		return nil
 	}
 	peer := s.c.servers[o.peer]
 	if s.c.down[o.peer] || peer == nil || peer.objs[name] == nil {
@@ -216,6 +273,9 @@ func (s *fakeServer) Flush(_ context.Context, name string, mode FlushMode) error
 	if o := s.objs[name]; o == nil || !o.started {
 		return ErrNotStarted
 	}
+	if s.stalled[name] {
+		return ErrFlushTimeout
+	}
 	return nil
 }
 
@@ -257,4 +317,3 @@ func (s *fakeServer) SetProperty(_ context.Context, name string, v int64) error 
 	return s.do("SET %s = %d", name, v)
 }
 
-func (s *fakeServer) Close() error { return nil }

@@ -78,7 +78,7 @@ func TestJoinUsesPinnedOrder(t *testing.T) {
 	truncate := at("pod2: TRUNCATE SYS.T1")
 	pinStart := at("pod1: START R_12")
 	pinStop := at("pod1: STOP R_12")
-	flush := at("pod1: FLUSH ALL R_01")
+	flush := at("pod1: FLUSH ALL WAIT 2 R_01")
 	sync := at("pod0: SYNC R_02 PARALLEL 2")
 	if !(pinStart < pinStop && pinStop < flush && flush < truncate && truncate < sync) {
 		t.Errorf("want pin START < pin STOP < flush toward pod-0 < truncate < SYNC; trace %q", all)

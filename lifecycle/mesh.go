@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -26,83 +29,149 @@ type mesh struct {
 	log     *slog.Logger
 }
 
-// connect dials every member at once, so no absent peer costs more than its
-// own connect timeout. The local server must answer (with waitSelf, once it
-// is up); peers may not.
-func connect(ctx context.Context, d Dialer, self Member, members []Member, waitSelf bool, log *slog.Logger) (*mesh, error) {
-	m := &mesh{peers: map[int]*node{}, members: members, log: log}
+// Presence is decided by evidence. A member the discovery knows does not
+// exist is not dialled. A server that refuses or times out the connection
+// (after the client's configured retries) is absent. A server that answered
+// is present whatever it answered: a refused login fails the run at once,
+// and a taken SYSDBA slot is waited for. Treating "answered with an error"
+// as "gone" would leave that peer out of the mesh with nobody noticing.
+
+// Pauses between attempts while waiting; tests shorten them with
+// Runner.Sleep.
+const (
+	selfRetryInterval = time.Second            // the local server is not up yet
+	busyRetryMin      = 300 * time.Millisecond // a SYSDBA slot is taken ...
+	busyRetryJitter   = 700 * time.Millisecond // ... plus up to this, so contenders part
+	noticeEvery       = 5 * time.Second        // how often a wait is logged again
+)
+
+// connect opens the sessions a run works with. The local server comes
+// first, waited for (with waitSelf) while it does not accept connections
+// yet: a postStart hook runs as the container starts. Only then are the
+// peers dialled, all at once, so no absent peer costs more than its own
+// connect attempt. If any present server's SYSDBA slot is taken, every
+// session is released and the whole set is tried again after a jittered
+// pause: nothing is held while waiting, so a peer's preStop (or a DBA) can
+// work meanwhile, and two runs that want the same servers cannot deadlock.
+// The caller's deadline bounds every wait.
+func (r *Runner) connect(ctx context.Context, self Member, members []Member, waitSelf bool) (*mesh, error) {
+	log := r.log()
+	var n notices
+	for {
+		srv, err := r.Dialer.Dial(ctx, self)
+		if err != nil {
+			switch {
+			case errors.Is(err, ErrLoginRefused):
+				log.Error("The local Altibase server refused aku's login.", "pod", self.Name, "err", err)
+				return nil, fmt.Errorf("%s refused the login: %w", self.Name, err)
+			case errors.Is(err, ErrBusy):
+				n.say(log, "self-busy", "The local server's SYSDBA session is in use; waiting for it.", "pod", self.Name, "err", err)
+				err = fmt.Errorf("%s: %w", self.Name, err)
+			case waitSelf && errors.Is(err, ErrUnreachable):
+				n.say(log, "self-down", "Waiting for the local Altibase server to accept connections.", "err", err)
+				err = fmt.Errorf("%w: %s: %w", ErrSelfUnreachable, self.Name, err)
+			default:
+				return nil, fmt.Errorf("%w: %s: %w", ErrSelfUnreachable, self.Name, err)
+			}
+			if werr := r.pause(ctx, errors.Is(err, ErrBusy)); werr != nil {
+				return nil, fmt.Errorf("%w (gave up waiting: %w)", err, werr)
+			}
+			continue
+		}
+		m := &mesh{self: &node{m: self, srv: srv}, peers: map[int]*node{}, members: members, log: log}
+		busy, err := m.dialPeers(ctx, r.Dialer)
+		if err != nil {
+			m.close()
+			return nil, err
+		}
+		if len(busy) == 0 {
+			return m, nil
+		}
+		m.close()
+		n.say(log, "peer-busy", "A peer's SYSDBA session is in use; released every session to wait for it.", "pods", busy)
+		if werr := r.pause(ctx, true); werr != nil {
+			return nil, fmt.Errorf("%w on %s (gave up waiting: %w)", ErrBusy, strings.Join(busy, ", "), werr)
+		}
+	}
+}
+
+// dialPeers connects to every peer that may exist, at once. It returns the
+// names of the peers whose SYSDBA slot is taken; a refused login is an
+// error; a peer that does not answer is left out, logged.
+func (m *mesh) dialPeers(ctx context.Context, d Dialer) (busy []string, err error) {
 	var (
 		mu      sync.Mutex
 		wg      sync.WaitGroup
-		selfErr error
+		refused []error
 	)
-	for _, mem := range members {
-		if mem.Absent && mem.Ordinal != self.Ordinal {
-			log.Debug("Peer does not exist.", "pod", mem.Name)
+	for _, mem := range m.members {
+		if mem.Ordinal == m.self.m.Ordinal {
+			continue
+		}
+		if mem.Absent {
+			m.log.Debug("Peer does not exist.", "pod", mem.Name)
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var srv Server
-			var err error
-			if mem.Ordinal == self.Ordinal && waitSelf {
-				srv, err = dialSelf(ctx, d, mem, log)
-			} else {
-				srv, err = d.Dial(ctx, mem)
-			}
+			srv, err := d.Dial(ctx, mem)
 			mu.Lock()
 			defer mu.Unlock()
-			if mem.Ordinal == self.Ordinal {
-				if err != nil {
-					selfErr = err
-					return
-				}
-				m.self = &node{m: mem, srv: srv}
-				return
+			switch {
+			case err == nil:
+				m.peers[mem.Ordinal] = &node{m: mem, srv: srv}
+			case errors.Is(err, ErrBusy):
+				busy = append(busy, mem.Name)
+			case errors.Is(err, ErrUnreachable):
+				m.log.Info("Peer is not reachable.", "pod", mem.Name, "err", err)
+			default:
+				m.log.Error("Peer answered but refused aku's login.", "pod", mem.Name, "err", err)
+				refused = append(refused, fmt.Errorf("%s: %w", mem.Name, err))
 			}
-			if err != nil {
-				log.Info("Peer is not reachable.", "pod", mem.Name, "err", err)
-				return
-			}
-			m.peers[mem.Ordinal] = &node{m: mem, srv: srv}
 		}()
 	}
 	wg.Wait()
-	if selfErr != nil || m.self == nil {
-		m.close()
-		return nil, fmt.Errorf("%w: %s: %w", ErrSelfUnreachable, self.Name, selfErr)
-	}
-	return m, nil
+	slices.Sort(busy)
+	return busy, errors.Join(refused...)
 }
 
-// selfRetryInterval is the pause between attempts to reach the local server.
-const selfRetryInterval = time.Second
-
-// dialSelf connects to the local server, waiting while it does not accept
-// connections yet: a postStart hook runs as the container starts, usually
-// before the server is up. The caller's deadline (AKU_START_TIMEOUT, the
-// preStop budget) bounds the wait; any other failure (a wrong password, a
-// refused login) ends it at once.
-func dialSelf(ctx context.Context, d Dialer, self Member, log *slog.Logger) (Server, error) {
-	waiting := false
-	for {
-		srv, err := d.Dial(ctx, self)
-		if err == nil || !errors.Is(err, ErrUnreachable) {
-			return srv, err
-		}
-		if !waiting {
-			log.Info("Waiting for the local Altibase server to accept connections.", "err", err)
-			waiting = true
-		}
-		t := time.NewTimer(selfRetryInterval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("%w (gave up waiting: %w)", err, ctx.Err())
-		case <-t.C:
-		}
+// pause waits before the next attempt to connect: a jittered pause while
+// a SYSDBA slot is taken, a fixed one while the local server is not up.
+func (r *Runner) pause(ctx context.Context, busy bool) error {
+	d := selfRetryInterval
+	if busy {
+		d = busyRetryMin + rand.N(busyRetryJitter)
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if r.Sleep != nil {
+		return r.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// notices logs a wait when it begins and again every noticeEvery, so a
+// long wait says what it waits for without flooding the log.
+type notices map[string]time.Time
+
+func (n *notices) say(log *slog.Logger, key, msg string, args ...any) {
+	if *n == nil {
+		*n = notices{}
+	}
+	if last, ok := (*n)[key]; ok && time.Since(last) < noticeEvery {
+		return
+	}
+	(*n)[key] = time.Now()
+	log.Info(msg, args...)
 }
 
 func (m *mesh) close() {

@@ -98,7 +98,7 @@ func (r *Runner) open(ctx context.Context, waitSelf bool) (*mesh, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discover peers: %w", err)
 	}
-	return connect(ctx, r.Dialer, self, members, waitSelf, r.log())
+	return r.connect(ctx, self, members, waitSelf)
 }
 
 // objects lists the names of the pod's replication objects toward ordinal j

@@ -24,6 +24,10 @@ func (r *Runner) Start(ctx context.Context) (err error) {
 			"marker", r.Opts.MarkerFile)
 		return ErrDuplicateStart
 	}
+	// What can be checked before anything changes is checked first.
+	if err := r.checkMarkerDir(); err != nil {
+		return err
+	}
 	r.event(ctx, false, "AkuStarting", "aku start began")
 	if r.Lock != nil {
 		release, err := r.Lock(ctx)
@@ -43,13 +47,31 @@ func (r *Runner) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	defer m.close()
+	defer func() { m.close() }() // m may be reopened below
 	k := m.self.m.Ordinal
 	role := RoleOf(k)
 	log.Info(fmt.Sprintf("Start as %s Pod.", role), "ordinal", k)
 
 	if err := m.refresh(ctx, m.all()); err != nil {
 		return err
+	}
+	if role == RoleSlave && r.WaitReady != nil && r.needsJoin(m) && !m.members[0].Ready {
+		// Wait for pod-0 holding no session, so that the peers' hooks (and
+		// a DBA) can work meanwhile; then look at the mesh afresh.
+		m.close()
+		r.event(ctx, false, "AkuWaitingForMaster", "waiting for pod-0 to be Ready before the sync")
+		log.Info("Wait for the MASTER pod to be Ready.")
+		if err := r.WaitReady(ctx, 0); err != nil {
+			m = &mesh{}
+			return fmt.Errorf("%w: %w", ErrMasterAbsent, err)
+		}
+		if m, err = r.open(ctx, true); err != nil {
+			m = &mesh{}
+			return err
+		}
+		if err := m.refresh(ctx, m.all()); err != nil {
+			return err
+		}
 	}
 	if err := r.allowDuplicateHosts(ctx, m.self); err != nil {
 		return err
@@ -72,6 +94,9 @@ func (r *Runner) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := r.checkpoint(ctx, StepStarted); err != nil {
+		return err
+	}
+	if err := r.verify(ctx, m); err != nil {
 		return err
 	}
 	if role == RoleSlave && r.Opts.DelayStartComplete > 0 {
@@ -281,13 +306,6 @@ func (r *Runner) join(ctx context.Context, m *mesh, groups []Group) error {
 	log := r.log()
 	k := m.self.m.Ordinal
 	master := m.peers[0]
-	if r.WaitReady != nil && (master == nil || !master.m.Ready) {
-		r.event(ctx, false, "AkuWaitingForMaster", "waiting for pod-0 to be Ready before the sync")
-		log.Info("Wait for the MASTER pod to be Ready.")
-		if err := r.WaitReady(ctx, 0); err != nil {
-			return fmt.Errorf("%w: %w", ErrMasterAbsent, err)
-		}
-	}
 	if master == nil {
 		log.Error("The MASTER pod is not reachable; a new or reset pod must sync from it.")
 		return fmt.Errorf("%w: needed to sync %s", ErrMasterAbsent, groupNames(groups))
@@ -370,14 +388,14 @@ func (r *Runner) join(ctx context.Context, m *mesh, groups []Group) error {
 			j := n.m.Ordinal
 			for _, g := range groups {
 				name := Name(g.Prefix, 0, j)
-				err := n.srv.Flush(ctx, name, FlushMode{All: true})
+				err := r.flushTowardMaster(ctx, n, name, master)
 				if errors.Is(err, ErrNotStarted) {
 					log.Warn("Peer's replication toward the MASTER is not running; its unsent rows reach this pod only after it is started.",
 						"pod", n.m.Name, "replication", name)
 					continue
 				}
 				if err != nil {
-					return fmt.Errorf("flush %s on %s: %w", name, n, err)
+					return err
 				}
 			}
 			return nil

@@ -58,6 +58,15 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %w", lifecycle.ErrNotStarted, err)
 	case errors.Is(err, altibase.ErrUndefinedReplication):
 		return fmt.Errorf("%w: %w", lifecycle.ErrUndefined, err)
+	// The server answered: a taken SYSDBA slot or a refused login is never
+	// "unreachable", although both arrive as connect failures (psqlODBC
+	// reports ERR-41041 as 08001).
+	case errors.Is(err, altibase.ErrAnotherSYSDBA):
+		return fmt.Errorf("%w: %w", lifecycle.ErrBusy, err)
+	case errors.Is(err, altibase.ErrLoginRefused):
+		return fmt.Errorf("%w: %w", lifecycle.ErrLoginRefused, err)
+	case errors.Is(err, altibase.ErrFlushTimeout):
+		return fmt.Errorf("%w: %w", lifecycle.ErrFlushTimeout, err)
 	case errors.Is(err, altibase.ErrConnect), errors.Is(err, altibase.ErrLinkLost):
 		return fmt.Errorf("%w: %w", lifecycle.ErrUnreachable, err)
 	}
