@@ -347,3 +347,36 @@ func TestUnwritableMarkerChangesNothing(t *testing.T) {
 	}
 	c.noObjects(1)
 }
+
+// Two new pods start at once in DNS mode (no Lease), interleaved so that
+// pod-1's start holds pod-0 and pod-2's start holds pod-1's server: the
+// runs take turns instead of giving up on a busy pod-0 or leaving each
+// other out, and the mesh ends complete.
+func TestTwoPodsStartAtOnce(t *testing.T) {
+	c := newCluster(t, 3, oneGroup())
+	c.start(0)
+	w0 := c.writer(0, "T1")
+	w0.burst(30)
+	a, b := c.runner(1, nil), c.runner(2, nil)
+	ga, gb := newGatedDialer(a.Dialer, 3), newGatedDialer(b.Dialer, 3)
+	a.Dialer, b.Dialer = ga, gb
+	// pod-2's start reaches pod-1's server first; pod-1's start reaches
+	// pod-0 first.
+	ga.g.after[1] = gb.g.done[1]
+	gb.g.after[0] = ga.g.done[0]
+	w0.run()
+	ctx := bounded(t)
+	da, db := c.startAsync(a, ctx), c.startAsync(b, ctx)
+	for pod, done := range map[int]<-chan error{1: da, 2: db} {
+		if err := <-done; err != nil {
+			t.Errorf("start pod-%d: %v", pod, err)
+		}
+	}
+	w0.halt()
+	w1, w2 := c.writer(1, "T1"), c.writer(2, "T1")
+	for _, w := range []*writer{w0, w1, w2} {
+		w.burst(30)
+	}
+	c.meshStarted(pods(3))
+	c.converge(pods(3), []string{"T1"}, w0, w1, w2)
+}
