@@ -316,4 +316,3 @@ func (s *fakeServer) SetProperty(_ context.Context, name string, v int64) error 
 	s.props[name] = v
 	return s.do("SET %s = %d", name, v)
 }
-
