@@ -51,6 +51,10 @@ type clientConn struct {
 	cancelled bool
 	closed    bool
 	tx        types.ServerStatus // touched only by the connection's goroutine
+	// extended records that the client sent a statement through the
+	// extended query protocol (psqlODBC with UseServerSidePrepare=1);
+	// touched only by the connection's goroutine.
+	extended bool
 }
 
 // connAddr is the remote address psql-wire stores in the connection's

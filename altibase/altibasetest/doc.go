@@ -18,10 +18,19 @@
 //     SQLSTATE and the message altibase.ServerMessage(code, text)
 //     ("ERR-6100D : ..."), from which altibase.CodeFromMessage recovers the
 //     code.
-//   - psqlODBC's own connect-time statements (SET ..., SHOW ..., the pg_type
-//     lookup) and BEGIN/COMMIT/ROLLBACK are answered here, never by the engine;
-//     the transaction status (idle, in transaction, failed) is reported as
-//     PostgreSQL would.
+//   - The PostgreSQL statements psqlODBC sends on its own are answered here,
+//     never by the engine: at connect "SET DateStyle = 'ISO'", "SET
+//     extra_float_digits = 2", "show transaction_isolation" and the pg_type
+//     'lo' lookup; in manual-commit mode (database/sql's Begin) the "BEGIN;"
+//     it puts in front of a transaction's first statement; with
+//     UseServerSidePrepare=1 its lone BEGIN, its _per_query_svp_ SAVEPOINT,
+//     RELEASE and ROLLBACK TO, and DEALLOCATEs of its "_PLAN..." statements.
+//     COMMIT [WORK] and ROLLBACK [WORK] are answered here too (Altibase
+//     statements, no-ops under autocommit). The transaction status (idle, in
+//     transaction, failed) is reported as PostgreSQL would.
+//   - Any other SET, SHOW, BEGIN, START TRANSACTION, SAVEPOINT, RELEASE,
+//     DEALLOCATE or END, sent by an application, reaches the engine, which
+//     rejects it as a real Altibase server would: 0x31001 (SQLSTATE 42000).
 //   - Types: INTEGER int4, BIGINT int8, VARCHAR and CHAR text (psqlODBC's
 //     long varchar: alexbrainman/odbc reads it whole), DATE timestamp, NULL.
 //   - Cancel requests cancel the running statement's context; the connection

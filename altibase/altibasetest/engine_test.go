@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,4 +115,79 @@ func TestEngineRemoteSYSDBA(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = connect(t, s.ConnString(true))
+}
+
+// PostgreSQL statements an application sends are errors, as on a real
+// Altibase server; psqlODBC's own statements (connect, manual-commit mode)
+// keep working.
+func TestEngineRejectsPostgreSQLStatements(t *testing.T) {
+	t.Parallel()
+	a := newNode(t, "A", Options{})
+	c := connect(t, a.s.ConnString(false)) // a normal connect works
+	for _, q := range []string{
+		"SHOW foo", "show max_identifier_length", "SET x = 1", "SET DateStyle = 'SQL'",
+		"BEGIN", "begin work", "START TRANSACTION", "SAVEPOINT a", "RELEASE a", "ROLLBACK TO SAVEPOINT a",
+		"DEALLOCATE a", "END",
+	} {
+		_, err := c.ExecContext(ctxT(t), q)
+		wantCode(t, err, altibase.CodeSyntaxError, "42000")
+		rows, err := c.QueryContext(ctxT(t), q)
+		if err == nil {
+			_ = rows.Close()
+		}
+		wantCode(t, err, altibase.CodeSyntaxError, "42000")
+	}
+	// The session stays usable, and database/sql transactions (psqlODBC
+	// sends "BEGIN;" before the first statement, then COMMIT) still work.
+	exec(t, c, "INSERT INTO T VALUES (1, 'one')")
+	tx, err := c.BeginTx(ctxT(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctxT(t), "INSERT INTO T VALUES (2, 'two')"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	tx, err = c.BeginTx(ctxT(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tx.ExecContext(ctxT(t), "SHOW foo")
+	wantCode(t, err, altibase.CodeSyntaxError, "42000")
+	_ = tx.Rollback()
+	if n := a.count(); n != 2 {
+		t.Fatalf("T has %d rows, want 2", n)
+	}
+	// COMMIT and ROLLBACK are Altibase statements (no-ops under autocommit).
+	exec(t, c, "COMMIT")
+	exec(t, c, "ROLLBACK")
+}
+
+// With UseServerSidePrepare=1 the application's statements come through the
+// extended protocol: PostgreSQL statements there fail too, and psqlODBC's
+// own BEGIN, savepoints and DEALLOCATEs keep working.
+func TestEngineExtendedProtocolRejectsPostgreSQLStatements(t *testing.T) {
+	t.Parallel()
+	a := newNode(t, "A", Options{})
+	c := connect(t, strings.Replace(a.s.ConnString(false), "UseServerSidePrepare=0", "UseServerSidePrepare=1", 1))
+	exec(t, c, "INSERT INTO T VALUES (1, 'one')")
+	for _, q := range []string{"SHOW foo", "SET x = 1", "BEGIN", "SAVEPOINT a"} {
+		_, err := c.ExecContext(ctxT(t), q)
+		wantCode(t, err, altibase.CodeSyntaxError, "42000")
+	}
+	tx, err := c.BeginTx(ctxT(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctxT(t), "INSERT INTO T VALUES (2, 'two')"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n := a.count(); n != 2 {
+		t.Fatalf("T has %d rows, want 2", n)
+	}
 }

@@ -8,62 +8,83 @@ import (
 	"github.com/aku-k8s/aku/altibase/altibasetest/internal/sim"
 )
 
-// loTypeQuery is psqlODBC's connect-time lookup of the large-object type.
-const loTypeQuery = "select oid, typbasetype from pg_type where typname = 'lo'"
+// The statements psqlODBC (13.x, Debian's odbc-postgresql) sends on its own
+// through database/sql and alexbrainman/odbc, as logged by the simulator
+// (lower case, single spaces). They are PostgreSQL's, not Altibase's, so the
+// wire layer answers them itself; the same text from an application is
+// answered too, since it cannot be told apart. Every other SET, SHOW, BEGIN,
+// START TRANSACTION, SAVEPOINT, RELEASE, DEALLOCATE or END goes to the
+// engine, which rejects it as a real Altibase server would (0x31001).
+//
+// At every connect, one simple query and then the large-object lookup:
+//
+//	SET DateStyle = 'ISO';SET extra_float_digits = 2;show transaction_isolation
+//	select oid, typbasetype from pg_type where typname = 'lo'
+//
+// In manual-commit mode (database/sql's Begin), "BEGIN;" in front of the
+// transaction's first statement, in the same simple query, and COMMIT or
+// ROLLBACK at the end. With UseServerSidePrepare=1 (not what ConnString or
+// aku use) application statements come through the extended protocol and
+// the driver adds, as simple queries, a lone "BEGIN", "SAVEPOINT
+// _per_query_svp_;DEALLOCATE "_PLAN0x...";RELEASE _per_query_svp_" and
+// DEALLOCATEs of its own "_PLAN..." statements; "ROLLBACK TO
+// _per_query_svp_" is its per-statement rollback (in the driver, not seen
+// with Protocol=7.4-1, which rolls the whole transaction back).
+const (
+	setDateStyle         = "set datestyle = 'iso'"
+	setExtraFloatDigits  = "set extra_float_digits = 2"
+	showTxIsolation      = "show transaction_isolation"
+	loTypeQuery          = "select oid, typbasetype from pg_type where typname = 'lo'"
+	driverSavepoint      = "savepoint _per_query_svp_"
+	driverRelease        = "release _per_query_svp_"
+	driverRollbackTo     = "rollback to _per_query_svp_"
+	driverDeallocateHead = `deallocate "_plan`
+)
 
-// showValues answer SHOW for the settings psqlODBC asks about.
-var showValues = map[string]string{
-	"transaction_isolation":       "read committed",
-	"standard_conforming_strings": "on",
-	"client_encoding":             "UTF8",
-	"server_encoding":             "UTF8",
-	"datestyle":                   "ISO, MDY",
-	"integer_datetimes":           "on",
-	"max_identifier_length":       "63",
+// stmtPlace is where a statement came from: the query protocol and its
+// place among the statements of one simple query.
+type stmtPlace struct {
+	simple bool // simple query protocol
+	index  int  // position in the query's statements
+	count  int  // number of statements in the query
 }
 
-// local answers the PostgreSQL statements psqlODBC sends on its own
-// (SET, SHOW, the pg_type lookup, DEALLOCATE) and the transaction statements, which the
-// engine never sees: it autocommits, so BEGIN/COMMIT/ROLLBACK only move the
-// transaction status PostgreSQL clients expect. ok is false for a statement
-// the engine must run.
-func (c *clientConn) local(sql string) (res *sim.Result, ok bool) {
+// local answers psqlODBC's own statements (above) and COMMIT/ROLLBACK, which
+// the engine never sees: it autocommits, so BEGIN/COMMIT/ROLLBACK only move
+// the transaction status PostgreSQL clients expect. ok is false for a
+// statement the engine must run (or reject).
+func (c *clientConn) local(sql string, at stmtPlace) (res *sim.Result, ok bool) {
 	norm := strings.ToLower(strings.Join(strings.Fields(sql), " "))
 	tag := func(t string) (*sim.Result, bool) { return &sim.Result{Tag: t}, true }
-	switch {
-	case norm == "begin" || strings.HasPrefix(norm, "begin ") || strings.HasPrefix(norm, "start transaction"):
-		if c.tx == types.ServerIdle {
-			c.tx = types.ServerTransactionBlock
-		}
-		return tag("BEGIN")
-	case norm == "commit" || strings.HasPrefix(norm, "commit ") || norm == "end" || strings.HasPrefix(norm, "end "):
+	// COMMIT [WORK] and ROLLBACK [WORK] are Altibase statements too (no-ops
+	// under autocommit), from the driver or the application.
+	switch norm {
+	case "commit", "commit work":
 		t := "COMMIT"
 		if c.tx == types.ServerTransactionFailed {
 			t = "ROLLBACK"
 		}
 		c.tx = types.ServerIdle
 		return tag(t)
-	case strings.HasPrefix(norm, "rollback to "):
-		if c.tx == types.ServerTransactionFailed {
-			c.tx = types.ServerTransactionBlock
-		}
-		return tag("ROLLBACK")
-	case norm == "rollback" || strings.HasPrefix(norm, "rollback "):
+	case "rollback", "rollback work":
 		c.tx = types.ServerIdle
 		return tag("ROLLBACK")
-	case strings.HasPrefix(norm, "savepoint "):
-		return tag("SAVEPOINT")
-	case strings.HasPrefix(norm, "release "):
-		return tag("RELEASE")
-	case strings.HasPrefix(norm, "deallocate "): // psqlODBC with UseServerSidePrepare=1
-		return tag("DEALLOCATE")
-	case strings.HasPrefix(norm, "set "):
+	}
+	if !at.simple { // the application's own statements under UseServerSidePrepare=1
+		return nil, false
+	}
+	switch {
+	case norm == "begin" && c.driverBegin(at):
+		if c.tx == types.ServerIdle {
+			c.tx = types.ServerTransactionBlock
+		}
+		return tag("BEGIN")
+	case norm == setDateStyle || norm == setExtraFloatDigits:
 		return tag("SET")
-	case strings.HasPrefix(norm, "show "):
-		name := strings.TrimSpace(strings.TrimPrefix(norm, "show "))
+	case norm == showTxIsolation:
 		return &sim.Result{
-			Columns: []sim.Column{{Name: name, Type: sim.TypeVarchar}},
-			Rows:    [][]any{{showValues[name]}},
+			Columns: []sim.Column{{Name: "transaction_isolation", Type: sim.TypeVarchar}},
+			Rows:    [][]any{{"read committed"}},
 			Tag:     "SHOW",
 		}, true
 	case norm == loTypeQuery:
@@ -71,8 +92,28 @@ func (c *clientConn) local(sql string) (res *sim.Result, ok bool) {
 			Columns: []sim.Column{{Name: "oid", Type: sim.TypeInteger}, {Name: "typbasetype", Type: sim.TypeInteger}},
 			Tag:     "SELECT 0",
 		}, true
+	case norm == driverSavepoint:
+		return tag("SAVEPOINT")
+	case norm == driverRelease:
+		return tag("RELEASE")
+	case norm == driverRollbackTo:
+		if c.tx == types.ServerTransactionFailed {
+			c.tx = types.ServerTransactionBlock
+		}
+		return tag("ROLLBACK")
+	case strings.HasPrefix(norm, driverDeallocateHead):
+		return tag("DEALLOCATE")
 	}
 	return nil, false
+}
+
+// driverBegin reports whether a BEGIN at this place is psqlODBC's: the
+// "BEGIN;" it puts in front of a transaction's first statement, or, on a
+// connection that uses the extended protocol for its statements, the lone
+// BEGIN it sends before one. A lone BEGIN on a simple-protocol connection
+// is the application's.
+func (c *clientConn) driverBegin(at stmtPlace) bool {
+	return at.index == 0 && at.count > 1 || at.count == 1 && c.extended
 }
 
 // splitStatements splits a query on semicolons outside quotes and comments

@@ -35,8 +35,8 @@ func (s *Server) parse(ctx context.Context, q wire.Query) (wire.PreparedStatemen
 		return c.parseExtended(ctx, q, stmts)
 	}
 	var out wire.PreparedStatements
-	for _, sql := range stmts {
-		res, err := c.run(ctx, sql)
+	for i, sql := range stmts {
+		res, err := c.run(ctx, sql, stmtPlace{simple: true, index: i, count: len(stmts)})
 		if err != nil {
 			out = append(out, wire.NewStatement(func(context.Context, wire.DataWriter, []wire.Parameter) error {
 				return wireError(err, psqlerr.LevelError)
@@ -64,7 +64,9 @@ func (c *clientConn) parseExtended(ctx context.Context, q wire.Query, stmts []st
 		return nil, wireError(&pgError{codes.FeatureNotSupported,
 			"the Altibase simulator does not take bound parameters; connect with UseServerSidePrepare=0"}, psqlerr.LevelError)
 	}
-	res, err := c.run(ctx, sql)
+	c.extended = true
+	at := stmtPlace{count: 1}
+	res, err := c.run(ctx, sql, at)
 	if err != nil {
 		return nil, wireError(err, psqlerr.LevelError)
 	}
@@ -73,7 +75,7 @@ func (c *clientConn) parseExtended(ctx context.Context, q wire.Query, stmts []st
 		r := res
 		if !first {
 			var err error
-			if r, err = c.run(ctx, sql); err != nil {
+			if r, err = c.run(ctx, sql, at); err != nil {
 				return wireError(err, psqlerr.LevelError)
 			}
 		}
@@ -84,10 +86,11 @@ func (c *clientConn) parseExtended(ctx context.Context, q wire.Query, stmts []st
 }
 
 // run executes one statement: locally if it is one of the PostgreSQL
-// statements psqlODBC sends on its own, else in the engine.
-func (c *clientConn) run(ctx context.Context, sql string) (*sim.Result, error) {
+// statements psqlODBC sends on its own (or COMMIT/ROLLBACK), else in the
+// engine, which rejects any other PostgreSQL statement (0x31001).
+func (c *clientConn) run(ctx context.Context, sql string, at stmtPlace) (*sim.Result, error) {
 	c.srv.logf("connection %d: %s", c.pid, sql)
-	if res, ok := c.local(sql); ok {
+	if res, ok := c.local(sql, at); ok {
 		return res, nil
 	}
 	if c.tx == types.ServerTransactionFailed {

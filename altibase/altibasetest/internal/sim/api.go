@@ -35,8 +35,11 @@ type Options struct {
 // Profile is the latency model. The zero value makes everything fast.
 // Realistic() applies the figures measured on a real server (altibase.md section 8).
 type Profile struct {
-	// TickAligned makes START and STOP return on the next whole-second tick
-	// of the server clock (0-1 s), as a real server does.
+	// TickAligned makes START return on the next whole-second tick of the
+	// server clock (0-1 s), STOP on the next tick but after at least 0.1 s
+	// (0.1-1.0 s), and SYNC / SYNC ONLY on a tick at least 2 s after they
+	// began (after the SyncRowsPerSecond bound), as a real server does.
+	// START RETRY does not wait.
 	TickAligned bool
 	// SyncRowsPerSecond bounds SYNC throughput (0: unbounded).
 	SyncRowsPerSecond int

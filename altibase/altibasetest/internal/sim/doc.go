@@ -83,11 +83,18 @@
 //
 // Besides Altibase's own (V$PROPERTY lists them), two belong to the simulator:
 //
-//	SIM_SYNC_CONFLICT_MODE   read on the node receiving a SYNC: 1 (default)
-//	                         fails with 0x61153 at the first existing key,
-//	                         keeping the rows copied before it; 0 keeps the
-//	                         stale rows silently and goes on. Both were seen
-//	                         on real servers.
+//	SIM_SYNC_CONFLICT_MODE   read on the node receiving a SYNC, for rows
+//	                         whose keys it already holds: 0 (default, what
+//	                         real servers usually did) keeps its stale rows
+//	                         silently and goes on, so the SYNC succeeds; 1
+//	                         fails the SYNC with 0x61153 at the first such
+//	                         key. A failed SYNC is not undone: tables copied
+//	                         before the failing one stay complete, the
+//	                         failing one keeps the rows copied before the
+//	                         conflict, later ones are untouched (V$REPSYNC:
+//	                         -1, the rows acknowledged, 0). Both outcomes
+//	                         were seen on real servers; set 1 to test the
+//	                         failure.
 //	SIM_SENDER_RETRY_MSEC    how often a disconnected sender retries (100).
 //
 // # Fault injection
@@ -120,8 +127,9 @@
 //
 // # Known deviations from a real server
 //
-//   - SYNC onto existing keys is deterministic (SIM_SYNC_CONFLICT_MODE);
-//     SYNC PARALLEL n is accepted and ignored.
+//   - SYNC onto existing keys is deterministic (SIM_SYNC_CONFLICT_MODE:
+//     silent by default, 0x61153 on request) where a real server did
+//     either; SYNC PARALLEL n is accepted and ignored.
 //   - Errors without a documented Altibase code (bad column, value too long,
 //     unknown property) are 0x31001 with a detail.
 //   - Only LAZY replication; no EAGER, OFFLINE, ADD/DROP TABLE or HOST,
@@ -130,7 +138,16 @@
 //
 // # Latency
 //
-// The zero Profile is fast. Realistic() makes START and STOP return on the
-// next whole second of Options.Now (START RETRY at once) and bounds SYNC to
-// about 40,000 rows/s, as measured.
+// The zero Profile is fast. Realistic() applies what real servers showed
+// (altibase.md section 8), on the clock of Options.Now:
+//
+//   - START returns on the next whole second (0-1 s); START RETRY at once.
+//   - STOP returns on the next whole second, but takes at least 0.1 s
+//     (0.1-1.0 s).
+//   - SYNC and SYNC ONLY copy at most about 40,000 rows/s, then return on a
+//     whole second at least 2 s after they began (real SYNCs of 51,000 and
+//     56,500 rows took 2.0 s and 4.0 s, never less than 2 s).
+//
+// Failed statements return at once. The waits are the pure functions
+// tickWait, stopWait and syncWait of the clock's readings.
 package sim

@@ -115,9 +115,11 @@ func TestCase31JoinPinnedOrderConverges(t *testing.T) {
 }
 
 // Case 32: B starting toward C before the SYNC while B takes writes makes
-// the SYNC fail 0x61153 with C partly filled.
+// the SYNC fail 0x61153 with C partly filled (SIM_SYNC_CONFLICT_MODE = 1 on
+// C: by default the SYNC keeps C's rows silently).
 func TestCase32NaiveReorderFailsSync(t *testing.T) {
 	x := newTrio(t)
+	exec(t, x.sc, "ALTER SYSTEM SET SIM_SYNC_CONFLICT_MODE = 1")
 	x.meshAB(t)
 	insertRange(t, x.sa, "T", 20000, 21000) // rows sorting after B's
 	flushAll(t, x.sa, "R_AB")

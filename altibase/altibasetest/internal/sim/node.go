@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"errors"
 	"net"
 	"strconv"
@@ -17,10 +18,14 @@ import (
 type Node struct {
 	opts Options
 	now  func() time.Time
-	ln   net.Listener
-	db   *bolt.DB
-	wg   sync.WaitGroup // senders, receivers, the accept loop
-	quit chan struct{}  // closed by Close/Kill
+	// sleep is how START, STOP and SYNC wait for the server clock under a
+	// tick-aligned profile (sleepCtx; tests with a fake clock replace it
+	// before the first statement).
+	sleep func(ctx context.Context, d time.Duration) error
+	ln    net.Listener
+	db    *bolt.DB
+	wg    sync.WaitGroup // senders, receivers, the accept loop
+	quit  chan struct{}  // closed by Close/Kill
 
 	mu       sync.Mutex
 	closed   bool
@@ -57,7 +62,7 @@ func Open(opts Options) (*Node, error) {
 		opts.SysPassword = "manager"
 	}
 	n := &Node{
-		opts: opts, now: opts.Now, quit: make(chan struct{}),
+		opts: opts, now: opts.Now, sleep: sleepCtx, quit: make(chan struct{}),
 		props: defaultProps(), users: map[string]string{}, tables: map[string]*table{},
 		logCh: make(chan struct{}), ackCh: make(chan struct{}),
 		repls: map[string]*replication{}, recvs: map[*receiver]struct{}{},
@@ -197,11 +202,21 @@ func (n *Node) Sessions() int {
 	return n.sessions
 }
 
-// tickWait is how long START and STOP wait under a tick-aligned profile:
-// until the next whole second of the server clock.
+// tickWait is how long START waits under a tick-aligned profile: until the
+// next whole second of the server clock (0-1 s; a full second on a tick).
 func tickWait(now time.Time) time.Duration {
 	next := now.Truncate(time.Second).Add(time.Second)
 	return next.Sub(now)
+}
+
+// minStopTime is the shortest STOP a real server showed (0.1-1.0 s).
+const minStopTime = 100 * time.Millisecond
+
+// stopWait is how long STOP waits under a tick-aligned profile: until the
+// next whole second of the server clock, but at least minStopTime, so it
+// takes 0.1-1.0 s as measured.
+func stopWait(now time.Time) time.Duration {
+	return max(tickWait(now), minStopTime)
 }
 
 // notifyLogLocked wakes senders waiting for new records; caller holds n.mu.

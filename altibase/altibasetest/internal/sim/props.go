@@ -24,7 +24,8 @@ const (
 	propUpdateReplace = "REPLICATION_UPDATE_REPLACE"
 	// propSyncConflictMode is the simulator's switch for SYNC onto rows
 	// whose keys already exist on the receiving node (read on that node):
-	// 0 keeps the stale remote rows silently, 1 fails with 0x61153 part-way.
+	// 0 (default, what real servers usually did) keeps the stale remote rows
+	// silently and goes on; 1 fails with 0x61153 part-way.
 	propSyncConflictMode = "SIM_SYNC_CONFLICT_MODE"
 	// propSenderRetryMsec is how often a disconnected sender retries.
 	propSenderRetryMsec = "SIM_SENDER_RETRY_MSEC"
@@ -52,7 +53,7 @@ func defaultProps() map[string]int64 {
 		"REPLICATION_SYNC_TUPLE_COUNT":  500000,
 		propSenderSleepTimeout:          60,
 		propUpdateReplace:               0,
-		propSyncConflictMode:            1,
+		propSyncConflictMode:            0,
 		propSenderRetryMsec:             100,
 	}
 }

@@ -157,9 +157,11 @@ func (n *Node) applyRecLocked(rc *receiver, b *batch, rec *logRec) {
 	}
 }
 
-// applySync inserts SYNC rows. On a key that already exists it keeps the
-// stale local row (SIM_SYNC_CONFLICT_MODE 0) or stops and reports failure
-// with the rows before it kept (1), as both were seen on real servers.
+// applySync inserts one batch of SYNC rows. On a key that already exists it
+// keeps the stale local row and goes on (SIM_SYNC_CONFLICT_MODE 0, the
+// default: what real servers usually did) or stops there and reports
+// failure, keeping the batch's rows before it (1: 0x61153 on the sender),
+// as both were seen on real servers. Earlier batches stay applied either way.
 func (n *Node) applySync(rc *receiver, m *wireMsg) *wireMsg {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -170,6 +172,7 @@ func (n *Node) applySync(rc *receiver, m *wireMsg) *wireMsg {
 	failMode := n.props[propSyncConflictMode] == 1
 	b := &batch{}
 	var reason string
+	applied := 0
 	for _, raw := range m.Rows {
 		row, _, err := readValues(raw)
 		if err != nil || len(row) != len(t.def.Cols) {
@@ -183,15 +186,17 @@ func (n *Node) applySync(rc *receiver, m *wireMsg) *wireMsg {
 				reason = "unique key violation in " + m.Table
 				break
 			}
+			applied++
 			continue
 		}
 		n.putRowLocked(b, t, key, row, opInsert, false)
 		rc.insOK++
+		applied++
 	}
 	if err := n.commit(b); err != nil {
-		reason = err.Error()
+		reason, applied = err.Error(), 0
 	}
-	return &wireMsg{Kind: msgSyncAck, OK: reason == "", Reason: reason}
+	return &wireMsg{Kind: msgSyncAck, OK: reason == "", Reason: reason, Applied: applied}
 }
 
 // beforeImageMatchesLocked reports whether an update may apply: every column

@@ -215,13 +215,13 @@ func (s *Session) execAlterRepl(ctx context.Context, x *alterReplStmt) (*Result,
 	return &Result{Tag: "ALTER"}, nil
 }
 
-// waitTick makes START and STOP return on the next whole second of the
-// server clock under a tick-aligned profile.
-func (n *Node) waitTick(ctx context.Context) error {
+// waitClock makes a successful START (tickWait) or STOP (stopWait) return
+// on the server clock under a tick-aligned profile.
+func (n *Node) waitClock(ctx context.Context, wait func(now time.Time) time.Duration) error {
 	if !n.opts.Profile.TickAligned {
 		return nil
 	}
-	return sleepCtx(ctx, tickWait(n.now()))
+	return n.sleep(ctx, wait(n.now()))
 }
 
 func (n *Node) start(ctx context.Context, r *replication, quick, retry bool) error {
@@ -267,7 +267,7 @@ func (n *Node) start(ctx context.Context, r *replication, quick, retry bool) err
 	}
 	n.launchSenderLocked(r, pc)
 	n.mu.Unlock()
-	return n.waitTick(ctx)
+	return n.waitClock(ctx, tickWait)
 }
 
 func (n *Node) stop(ctx context.Context, r *replication) error {
@@ -290,7 +290,7 @@ func (n *Node) stop(ctx context.Context, r *replication) error {
 	if err != nil {
 		return err
 	}
-	return n.waitTick(ctx)
+	return n.waitClock(ctx, stopWait)
 }
 
 func (n *Node) reset(r *replication) error {

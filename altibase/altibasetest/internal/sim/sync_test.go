@@ -158,3 +158,87 @@ func TestSecondHostUsedWhenFirstIsDown(t *testing.T) {
 		t.Fatalf("LAST_USED_HOST_NO %v, want %v", last, second)
 	}
 }
+
+// threeTables is A and B with T, U and W on both and R replicating all three
+// (in that order); A holds rows 0..n-1 in each table.
+func threeTables(t *testing.T, bProps map[string]int64, n int) (sa, sb *Session) {
+	t.Helper()
+	a, b := testNode(t, nil), testNode(t, bProps)
+	sa, sb = sys(t, a), sys(t, b)
+	for _, s := range []*Session{sa, sb} {
+		for _, tbl := range []string{"T", "U", "W"} {
+			exec(t, s, "CREATE TABLE %s (ID INTEGER PRIMARY KEY, V VARCHAR(40))", tbl)
+		}
+	}
+	createRepl(t, sa, "R", b, "T", "U", "W")
+	createRepl(t, sb, "R", a, "T", "U", "W")
+	for _, tbl := range []string{"T", "U", "W"} {
+		insertRange(t, sa, tbl, 0, n)
+	}
+	return sa, sb
+}
+
+// syncProgress is V$REPSYNC's SYNC_RECORD_COUNT per table of R.
+func syncProgress(t *testing.T, s *Session) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	for _, row := range exec(t, s, "SELECT SYNC_TABLE, SYNC_RECORD_COUNT FROM V$REPSYNC WHERE REP_NAME = 'R'").Rows {
+		out[row[0].(string)] = row[1].(int64)
+	}
+	return out
+}
+
+// By default a SYNC onto keys the receiver already holds succeeds and keeps
+// the receiver's stale rows, as real servers usually did.
+func TestSyncOntoExistingKeysKeepsStaleRowsByDefault(t *testing.T) {
+	const rows = 12000
+	sa, sb := threeTables(t, nil, rows)
+	exec(t, sb, "INSERT INTO U VALUES (7000, 'stale')")
+	exec(t, sa, "ALTER REPLICATION R SYNC")
+	for _, tbl := range []string{"T", "U", "W"} {
+		if c := count(t, sb, tbl); c != rows {
+			t.Errorf("B's %s has %d rows, want %d", tbl, c, rows)
+		}
+	}
+	if v := scalar(t, sb, "SELECT V FROM U WHERE ID = 7000"); v != "stale" {
+		t.Errorf("B's conflicting row is %v, want its stale value kept", v)
+	}
+	if st, _ := state(t, sa, "R"); st != 1 {
+		t.Errorf("IS_STARTED %d after a successful SYNC, want 1", st)
+	}
+	if p := syncProgress(t, sa); p["T"] != -1 || p["U"] != -1 || p["W"] != -1 {
+		t.Errorf("V$REPSYNC %v, want every table done (-1)", p)
+	}
+}
+
+// A SYNC that fails part-way (SIM_SYNC_CONFLICT_MODE = 1) is not undone and
+// not all-or-nothing: the table copied before the failing one is complete,
+// the failing one keeps the rows before the conflict (across batches), the
+// later one is untouched, and V$REPSYNC shows each table's state.
+func TestFailedSyncLeavesPerTableState(t *testing.T) {
+	const rows = 12000 // three batches per table
+	sa, sb := threeTables(t, map[string]int64{"SIM_SYNC_CONFLICT_MODE": 1}, rows)
+	exec(t, sb, "INSERT INTO U VALUES (7000, 'stale')") // in U's second batch
+	wantCode(t, sa, altibase.CodeSyncFailed, "ALTER REPLICATION R SYNC")
+	if c := count(t, sb, "T"); c != rows {
+		t.Errorf("B's T (copied before the failure) has %d rows, want all %d", c, rows)
+	}
+	if c := count(t, sb, "U WHERE ID < 7000"); c != 7000 {
+		t.Errorf("B's U has %d of the 7,000 rows before the conflict", c)
+	}
+	if c := count(t, sb, "U WHERE ID > 7000"); c != 0 {
+		t.Errorf("B's U has %d rows past the conflict, want none", c)
+	}
+	if v := scalar(t, sb, "SELECT V FROM U WHERE ID = 7000"); v != "stale" {
+		t.Errorf("B's conflicting row is %v, want its stale value kept", v)
+	}
+	if c := count(t, sb, "W"); c != 0 {
+		t.Errorf("B's W (after the failing table) has %d rows, want none", c)
+	}
+	if st, _ := state(t, sa, "R"); st != 0 {
+		t.Errorf("IS_STARTED %d after a failed SYNC, want 0", st)
+	}
+	if p, want := syncProgress(t, sa), map[string]int64{"T": -1, "U": 7000, "W": 0}; !reflect.DeepEqual(p, want) {
+		t.Errorf("V$REPSYNC %v, want %v", p, want)
+	}
+}

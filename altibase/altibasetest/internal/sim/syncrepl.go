@@ -21,6 +21,7 @@ type syncPart struct {
 // current log position, copy the rows to the peer, then (SYNC) start the
 // sender from the snapshot position on the same connection.
 func (n *Node) sync(ctx context.Context, r *replication, only bool, tables []syncTable) error {
+	begin := n.now()
 	n.mu.Lock()
 	running := r.sender != nil
 	n.mu.Unlock()
@@ -31,7 +32,7 @@ func (n *Node) sync(ctx context.Context, r *replication, only bool, tables []syn
 	if err != nil {
 		return err
 	}
-	parts, snapSN, err := n.snapshot(r, tables)
+	parts, progress, snapSN, err := n.snapshot(r, tables)
 	if err != nil {
 		n.closePeer(pc)
 		return err
@@ -45,7 +46,7 @@ func (n *Node) sync(ctx context.Context, r *replication, only bool, tables []syn
 		}
 		n.mu.Unlock()
 	}
-	if err := n.copyRows(ctx, r.def.Name, pc, parts, snapSN); err != nil {
+	if err := n.copyRows(ctx, pc, parts, progress); err != nil {
 		unpin()
 		n.closePeer(pc)
 		return err
@@ -53,26 +54,58 @@ func (n *Node) sync(ctx context.Context, r *replication, only bool, tables []syn
 	if only {
 		unpin()
 		n.closePeer(pc)
-		return nil
+		return n.waitSyncEnd(ctx, begin)
 	}
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	if r.sender != nil {
+		n.mu.Unlock()
 		go n.closePeer(pc)
 		return errc(altibase.CodeSenderAlreadyStarted)
 	}
 	r.def.XSN, r.def.Pinned, r.def.IsStarted = snapSN, -1, 1
 	if err := n.persistReplLocked(r); err != nil {
+		n.mu.Unlock()
 		go n.closePeer(pc)
 		return err
 	}
 	n.launchSenderLocked(r, pc)
-	return nil
+	n.mu.Unlock()
+	return n.waitSyncEnd(ctx, begin)
+}
+
+// minSyncTime is the shortest SYNC a real server showed: 2.0 s even for
+// 51,000 rows (altibase.md section 8).
+const minSyncTime = 2 * time.Second
+
+// syncWait is how long a SYNC that began at begin and finished copying at
+// now still waits under a tick-aligned profile: until at least minSyncTime
+// after begin, then on to the next whole second of the server clock (real
+// SYNCs took 2.0, 3.0 and 4.0 s, never less than 2 s). The copy itself is
+// bounded by SyncRowsPerSecond before this.
+func syncWait(begin, now time.Time) time.Duration {
+	end := now
+	if floor := begin.Add(minSyncTime); end.Before(floor) {
+		end = floor
+	}
+	if tick := end.Truncate(time.Second); !tick.Equal(end) {
+		end = tick.Add(time.Second)
+	}
+	return end.Sub(now)
+}
+
+// waitSyncEnd makes a successful SYNC or SYNC ONLY return as syncWait says
+// under a tick-aligned profile.
+func (n *Node) waitSyncEnd(ctx context.Context, begin time.Time) error {
+	if !n.opts.Profile.TickAligned {
+		return nil
+	}
+	return n.sleep(ctx, syncWait(begin, n.now()))
 }
 
 // snapshot copies the rows of the items (or of the TABLE list) under the
-// node lock, with the log position they correspond to.
-func (n *Node) snapshot(r *replication, tables []syncTable) ([]syncPart, int64, error) {
+// node lock, with the log position they correspond to, and replaces the
+// object's V$REPSYNC rows with one per part (progress, in parts' order).
+func (n *Node) snapshot(r *replication, tables []syncTable) ([]syncPart, [][]cell, int64, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	var parts []syncPart
@@ -83,7 +116,7 @@ func (n *Node) snapshot(r *replication, tables []syncTable) ([]syncPart, int64, 
 		name := it.LocalUser + "." + it.LocalTable
 		t, ok := n.tables[name]
 		if !ok {
-			return nil, 0, errc(altibase.CodeReplTableNotFound, name)
+			return nil, nil, 0, errc(altibase.CodeReplTableNotFound, name)
 		}
 		p := syncPart{item: it, target: it.RemoteUser + "." + it.RemoteTable}
 		for _, row := range t.sortedRows() {
@@ -94,19 +127,26 @@ func (n *Node) snapshot(r *replication, tables []syncTable) ([]syncPart, int64, 
 		parts = append(parts, p)
 	}
 	if len(tables) > 0 && len(parts) != len(tables) {
-		return nil, 0, errc(altibase.CodeReplTableNotFound, tables[0].user+"."+tables[0].table)
+		return nil, nil, 0, errc(altibase.CodeReplTableNotFound, tables[0].user+"."+tables[0].table)
 	}
 	// Hold the log from the snapshot on while the rows are copied: the
 	// sender SYNC starts afterwards ships everything past snapSN.
 	if r.def.XSN < 0 && r.def.Pinned < 0 {
 		r.def.Pinned = n.lastSN
 	}
-	n.syncRows = nil
-	for _, p := range parts {
-		n.syncRows = append(n.syncRows, []cell{r.def.Name, p.item.LocalTable, nullIfEmpty(p.item.LocalPart),
-			int64(0), n.lastSN})
+	// Other objects' rows stay: SYNCs of different objects may run at once.
+	kept := n.syncRows[:0:0]
+	for _, row := range n.syncRows {
+		if row[0] != r.def.Name {
+			kept = append(kept, row)
+		}
 	}
-	return parts, n.lastSN, nil
+	progress := make([][]cell, len(parts))
+	for i, p := range parts {
+		progress[i] = []cell{r.def.Name, p.item.LocalTable, nullIfEmpty(p.item.LocalPart), int64(0), n.lastSN}
+	}
+	n.syncRows = append(kept, progress...)
+	return parts, progress, n.lastSN, nil
 }
 
 func wanted(it itemSpec, tables []syncTable) bool {
@@ -128,8 +168,14 @@ func nullIfEmpty(s string) cell {
 	return s
 }
 
-// copyRows ships the snapshot, throttled by Profile.SyncRowsPerSecond.
-func (n *Node) copyRows(ctx context.Context, name string, pc *peerConn, parts []syncPart, snapSN int64) error {
+// copyRows ships the snapshot part by part, throttled by
+// Profile.SyncRowsPerSecond, and keeps each part's V$REPSYNC row (progress)
+// up to date: the acknowledged row count while copying, -1 once the part is
+// complete. It stops at the first batch the peer refuses, so after a failure
+// the parts before it are complete, the failing one is partly copied (the
+// batches acknowledged before it, plus what the receiver kept of the
+// refused one) and later parts are untouched (count 0), as on a real server.
+func (n *Node) copyRows(ctx context.Context, pc *peerConn, parts []syncPart, progress [][]cell) error {
 	rate := n.opts.Profile.SyncRowsPerSecond
 	begin := time.Now()
 	sent := 0
@@ -143,13 +189,16 @@ func (n *Node) copyRows(ctx context.Context, name string, pc *peerConn, parts []
 				return ctx.Err()
 			}
 			if err != nil || reply.Kind != msgSyncAck || !reply.OK {
+				if err == nil && reply.Kind == msgSyncAck && reply.Applied > 0 {
+					n.mu.Lock()
+					progress[pi][3] = int64(i + min(reply.Applied, j-i))
+					n.mu.Unlock()
+				}
 				return errc(altibase.CodeSyncFailed)
 			}
 			sent += j - i
 			n.mu.Lock()
-			if pi < len(n.syncRows) {
-				n.syncRows[pi][3] = int64(j)
-			}
+			progress[pi][3] = int64(j)
 			n.mu.Unlock()
 			if rate > 0 {
 				due := time.Duration(float64(sent) / float64(rate) * float64(time.Second))
@@ -159,9 +208,7 @@ func (n *Node) copyRows(ctx context.Context, name string, pc *peerConn, parts []
 			}
 		}
 		n.mu.Lock()
-		if pi < len(n.syncRows) {
-			n.syncRows[pi][3] = int64(-1)
-		}
+		progress[pi][3] = int64(-1)
 		n.mu.Unlock()
 	}
 	return nil

@@ -19,7 +19,7 @@ import (
 //	Hello{Repl, Items, Sync}   ->
 //	                           <-   HelloAck{OK, Reason}   (OK: same-named object, mirrored items)
 //	SyncRows{Table, Rows}      ->                          (SYNC only, repeated)
-//	                           <-   SyncAck{OK, Reason}
+//	                           <-   SyncAck{OK, Reason, Applied}
 //	Batch{Recs, EndSN}         ->                          (repeated)
 //	                           <-   Ack{EndSN}
 //
@@ -48,6 +48,9 @@ type wireMsg struct {
 	Recs   [][]byte
 	Table  string
 	Rows   [][]byte
+	// Applied is, in a SyncAck, how many of the batch's rows the receiver
+	// got through (inserted, or kept its own) before it stopped.
+	Applied int
 }
 
 // ackTimeout bounds every wait for the peer's answer.
