@@ -13,7 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
 
@@ -47,7 +46,7 @@ func TestFree(t *testing.T) {
 }
 
 func TestLeaseSerialises(t *testing.T) {
-	c := fake.NewClientset(leaseObj("", time.Time{}, 0))
+	c := newOCCClientset(leaseObj("", time.Time{}, 0))
 	var inside, maxInside int32
 	var wg sync.WaitGroup
 	for _, who := range []string{"sts-1", "sts-2", "sts-3"} {
@@ -83,7 +82,7 @@ func TestLeaseSerialises(t *testing.T) {
 }
 
 func TestLeaseExpiredHolderIsTakenOver(t *testing.T) {
-	c := fake.NewClientset(leaseObj("dead-pod", time.Now().Add(-time.Hour), 15))
+	c := newOCCClientset(leaseObj("dead-pod", time.Now().Add(-time.Hour), 15))
 	l := &Lease{Client: c, Namespace: "db", Name: "aku-start", Holder: "sts-1", TTL: time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -101,7 +100,7 @@ func TestLeaseExpiredHolderIsTakenOver(t *testing.T) {
 }
 
 func TestLeaseHeldTimesOut(t *testing.T) {
-	c := fake.NewClientset(leaseObj("sts-2", time.Now(), 3600))
+	c := newOCCClientset(leaseObj("sts-2", time.Now(), 3600))
 	l := &Lease{Client: c, Namespace: "db", Name: "aku-start", Holder: "sts-1", TTL: time.Second, Poll: 5 * time.Millisecond}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -111,7 +110,7 @@ func TestLeaseHeldTimesOut(t *testing.T) {
 }
 
 func TestLeaseConflictRetriedAndServerErrorSurfaces(t *testing.T) {
-	c := fake.NewClientset(leaseObj("", time.Time{}, 0))
+	c := newOCCClientset(leaseObj("", time.Time{}, 0))
 	var conflicts int32
 	c.PrependReactor("update", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
 		if atomic.AddInt32(&conflicts, 1) <= 2 {
@@ -128,12 +127,80 @@ func TestLeaseConflictRetriedAndServerErrorSurfaces(t *testing.T) {
 	}
 	release(context.Background())
 
-	bad := fake.NewClientset()
+	bad := newOCCClientset()
 	bad.PrependReactor("get", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewInternalError(errors.New("etcd down"))
 	})
 	l.Client = bad
 	if _, err := l.Acquire(ctx); err == nil || !apierrors.IsInternalError(errors.Unwrap(err)) {
 		t.Fatalf("server error: err = %v", err)
+	}
+}
+
+// The Lease tests rely on the fake refusing a stale update, as the API
+// server does; the plain fake stores it.
+func TestFakeRefusesStaleUpdate(t *testing.T) {
+	ctx := context.Background()
+	c := newOCCClientset(leaseObj("", time.Time{}, 0))
+	leases := c.CoordinationV1().Leases("db")
+	a, err := leases.Get(ctx, "aku-start", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := leases.Get(ctx, "aku-start", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ResourceVersion == "" {
+		t.Error("no resourceVersion on a read lease")
+	}
+	one, two := "sts-1", "sts-2"
+	a.Spec.HolderIdentity = &one
+	got, err := leases.Update(ctx, a, metav1.UpdateOptions{})
+	if err != nil {
+		t.Fatalf("first update: %v", err)
+	}
+	if got.ResourceVersion == a.ResourceVersion {
+		t.Errorf("update kept resourceVersion %s", got.ResourceVersion)
+	}
+	b.Spec.HolderIdentity = &two
+	if _, err := leases.Update(ctx, b, metav1.UpdateOptions{}); !apierrors.IsConflict(err) {
+		t.Fatalf("stale update: err = %v, want a Conflict", err)
+	}
+	now, err := leases.Get(ctx, "aku-start", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := now.Spec.HolderIdentity; h == nil || *h != one || now.ResourceVersion != got.ResourceVersion {
+		t.Errorf("after the refused update: holder %v, resourceVersion %s; want %s, %s", h, now.ResourceVersion, one, got.ResourceVersion)
+	}
+	// Updating from the latest version works again.
+	now.Spec.HolderIdentity = &two
+	if _, err := leases.Update(ctx, now, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("update from the latest version: %v", err)
+	}
+	// A Lease update must name the version it replaces.
+	now.ResourceVersion = ""
+	if _, err := leases.Update(ctx, now, metav1.UpdateOptions{}); !apierrors.IsInvalid(err) {
+		t.Errorf("update without resourceVersion: err = %v, want Invalid", err)
+	}
+	// Creates get a version too, and cannot choose it.
+	other := leaseObj("", time.Time{}, 0)
+	other.Name = "other"
+	made, err := leases.Create(ctx, other, metav1.CreateOptions{})
+	if err != nil || made.ResourceVersion == "" {
+		t.Fatalf("create: %v, resourceVersion %q", err, made.GetResourceVersion())
+	}
+	other.Name, other.ResourceVersion = "third", "7"
+	if _, err := leases.Create(ctx, other, metav1.CreateOptions{}); !apierrors.IsBadRequest(err) {
+		t.Errorf("create with a resourceVersion: err = %v, want BadRequest", err)
+	}
+}
+
+func TestLeaseMissing(t *testing.T) {
+	l := &Lease{Client: newOCCClientset(), Namespace: "db", Name: "aku-start", Holder: "sts-1", TTL: time.Second}
+	_, err := l.Acquire(context.Background())
+	if !errors.Is(err, ErrNoLease) || !apierrors.IsNotFound(err) {
+		t.Fatalf("err = %v, want ErrNoLease wrapping the API's NotFound", err)
 	}
 }
