@@ -11,7 +11,7 @@ DEBS      := unixodbc-dev odbc-postgresql
 STATICCHECK_VERSION := v0.8.2
 TOOLS     := $(CURDIR)/$(BIN)/tools
 
-.PHONY: all build test lint fmt deps bench demo fuzz clean controlplane
+.PHONY: all build test unit lint fmt deps bench demo fuzz clean controlplane
 
 all: build
 
@@ -28,11 +28,15 @@ deps:
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
 
-## test: every test (unit, simulator, ODBC integration, and the e2e module on a real control plane).
+## test: every test (unit, simulator, ODBC integration under the race detector, and the e2e module on a real control plane).
 test: deps controlplane
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 	cd e2e && $(GO) vet ./... && $(GO) test -count=1 -timeout 40m ./...
+
+## unit: the root module's tests under the race detector, without building the binaries (-short); no control plane.
+unit: deps
+	$(GO) test -race -short -count=1 -timeout 30m ./...
 
 ## controlplane: build (once, then cached in ~/.cache/aku; cold about 11-25 min) etcd, kube-apiserver and kube-controller-manager for the e2e tests.
 controlplane:

@@ -74,7 +74,7 @@ func (a *API) StatefulSet(ctx context.Context) (*appsv1.StatefulSet, error) {
 func (a *API) ownedBy(p *corev1.Pod) error {
 	ref := metav1.GetControllerOf(p)
 	if ref == nil || ref.Kind != "StatefulSet" || ref.Name != a.StsName {
-		return fmt.Errorf("pod %s is not controlled by StatefulSet %s (AKU_STS_NAME)", p.Name, a.StsName)
+		return &podError{ErrNotInStatefulSet, fmt.Sprintf("pod %s is not controlled by StatefulSet %s (AKU_STS_NAME)", p.Name, a.StsName)}
 	}
 	return nil
 }
@@ -121,8 +121,8 @@ func (a *API) Self(ctx context.Context) (lifecycle.Member, error) {
 	}
 	first := FirstOrdinal(s)
 	if n < first || n-first >= a.ServerCount {
-		return lifecycle.Member{}, fmt.Errorf("pod %s is position %d of the StatefulSet (ordinals.start %d), but AKU_SERVER_COUNT is %d",
-			p.Name, n-first, first, a.ServerCount)
+		return lifecycle.Member{}, &podError{ErrBeyondServerCount, fmt.Sprintf("pod %s is position %d of the StatefulSet (ordinals.start %d), but AKU_SERVER_COUNT is %d",
+			p.Name, n-first, first, a.ServerCount)}
 	}
 	return a.member(n-first, first, p), nil
 }

@@ -77,7 +77,7 @@ func TestAPISelfAndMembers(t *testing.T) {
 }
 
 func TestAPIOrdinalsStart(t *testing.T) {
-	a, _ := testAPI(testSts(2, 5), testPod(5, "10.0.0.5", true), testPod(6, "10.0.0.6", false))
+	a, _ := testAPI(testSts(2, 5), testPod(4, "10.0.0.4", true), testPod(5, "10.0.0.5", true), testPod(6, "10.0.0.6", false))
 	a.PodName = "db-6"
 	self, err := a.Self(context.Background())
 	if err != nil || self.Ordinal != 1 || self.Name != "db-6" || self.Host != "db-6.svc" {
@@ -88,8 +88,17 @@ func TestAPIOrdinalsStart(t *testing.T) {
 		t.Errorf("Members = %+v", ms)
 	}
 	a.PodName = "db-4"
-	if _, err := a.Self(context.Background()); err == nil {
-		t.Error("a pod below ordinals.start accepted")
+	if _, err := a.Self(context.Background()); !errors.Is(err, ErrBeyondServerCount) {
+		t.Errorf("a pod below ordinals.start: err = %v, want ErrBeyondServerCount", err)
+	}
+}
+
+func TestAPISelfRefusesPodBeyondServerCount(t *testing.T) {
+	a, _ := testAPI(testSts(5, 0), testPod(4, "10.0.0.5", true))
+	a.PodName = "db-4"
+	_, err := a.Self(context.Background())
+	if !errors.Is(err, ErrBeyondServerCount) || err.Error() != "pod db-4 is position 4 of the StatefulSet (ordinals.start 0), but AKU_SERVER_COUNT is 4" {
+		t.Fatalf("err = %v, want ErrBeyondServerCount", err)
 	}
 }
 
@@ -97,8 +106,8 @@ func TestAPISelfRefusesForeignPod(t *testing.T) {
 	p := testPod(1, "10.0.0.2", true)
 	p.OwnerReferences = nil
 	a, _ := testAPI(testSts(3, 0), p)
-	if _, err := a.Self(context.Background()); err == nil {
-		t.Fatal("a pod not controlled by the StatefulSet accepted")
+	if _, err := a.Self(context.Background()); !errors.Is(err, ErrNotInStatefulSet) {
+		t.Fatalf("a pod not controlled by the StatefulSet: err = %v, want ErrNotInStatefulSet", err)
 	}
 }
 

@@ -16,22 +16,39 @@ import (
 // DefaultHostFormat is the manual's peer address: <sts>-<n>.<svc>.
 const DefaultHostFormat = "{sts}-{ordinal}.{svc}"
 
-// ErrNotInStatefulSet means the pod name does not follow <sts>-<ordinal>.
-var ErrNotInStatefulSet = errors.New("pod name is not <AKU_STS_NAME>-<ordinal>")
+// The pod and the configuration disagree: found by discovery before it
+// changes anything, so callers may treat them as configuration errors.
+var (
+	// ErrNotInStatefulSet means the pod is not one of AKU_STS_NAME's: its
+	// name does not follow <sts>-<ordinal>, or (Kubernetes discovery) the
+	// StatefulSet does not control it.
+	ErrNotInStatefulSet = errors.New("pod name is not <AKU_STS_NAME>-<ordinal>")
+	// ErrBeyondServerCount means the pod's position in the StatefulSet is
+	// not in 0..AKU_SERVER_COUNT-1 (with the API: below spec.ordinals.start
+	// too).
+	ErrBeyondServerCount = errors.New("pod is beyond AKU_SERVER_COUNT")
+)
 
 // Ordinal parses a StatefulSet pod name: "altibase-sts-3" with sts
 // "altibase-sts" is 3.
 func Ordinal(podName, sts string) (int, error) {
 	rest, ok := strings.CutPrefix(podName, sts+"-")
-	if !ok || rest == "" {
-		return 0, fmt.Errorf("%w: %q (AKU_STS_NAME %q)", ErrNotInStatefulSet, podName, sts)
-	}
 	n, err := strconv.Atoi(rest)
-	if err != nil || n < 0 || strconv.Itoa(n) != rest {
-		return 0, fmt.Errorf("%w: %q (AKU_STS_NAME %q)", ErrNotInStatefulSet, podName, sts)
+	if !ok || err != nil || n < 0 || strconv.Itoa(n) != rest {
+		return 0, fmt.Errorf("%w: POD_NAME (else the host name) %q, AKU_STS_NAME %q", ErrNotInStatefulSet, podName, sts)
 	}
 	return n, nil
 }
+
+// podError is a pod the configuration does not describe, with its own
+// message; errors.Is matches it to its sentinel.
+type podError struct {
+	sentinel error
+	msg      string
+}
+
+func (e *podError) Error() string        { return e.msg }
+func (e *podError) Is(target error) bool { return target == e.sentinel }
 
 // HostFor expands a host format's placeholders {sts}, {svc} and {ordinal}.
 func HostFor(format, sts, svc string, ordinal int) string {
@@ -74,7 +91,8 @@ func (d *DNS) Self(ctx context.Context) (lifecycle.Member, error) {
 		return lifecycle.Member{}, err
 	}
 	if n >= d.ServerCount {
-		return lifecycle.Member{}, fmt.Errorf("pod %s has ordinal %d, but AKU_SERVER_COUNT is %d", d.PodName, n, d.ServerCount)
+		return lifecycle.Member{}, &podError{ErrBeyondServerCount,
+			fmt.Sprintf("pod %s has ordinal %d, but AKU_SERVER_COUNT is %d", d.PodName, n, d.ServerCount)}
 	}
 	m := d.member(n)
 	if err := d.waitResolvable(ctx, m.Host); err != nil {

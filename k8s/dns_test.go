@@ -32,6 +32,32 @@ func TestOrdinal(t *testing.T) {
 	}
 }
 
+// A pod the configuration does not describe is refused before any lookup,
+// with errors callers can tell from a failed lookup.
+func TestDNSSelfRefusesPodConfigurationMismatch(t *testing.T) {
+	for _, tc := range []struct {
+		pod     string
+		want    error
+		wantMsg string
+	}{
+		{"nope-0", ErrNotInStatefulSet, `pod name is not <AKU_STS_NAME>-<ordinal>: POD_NAME (else the host name) "nope-0", AKU_STS_NAME "sts"`},
+		{"sts-3", ErrBeyondServerCount, "pod sts-3 has ordinal 3, but AKU_SERVER_COUNT is 3"},
+	} {
+		d := &DNS{PodName: tc.pod, StsName: "sts", SvcName: "svc", ServerCount: 3, CheckCount: 1,
+			Resolver: fakeResolver{}, LocalAddrs: func() ([]net.Addr, error) { return nil, nil }}
+		_, err := d.Self(context.Background())
+		if !errors.Is(err, tc.want) || err.Error() != tc.wantMsg {
+			t.Errorf("Self(%s) = %v, want %v: %s", tc.pod, err, tc.want, tc.wantMsg)
+		}
+	}
+	// A name that does not resolve is an action failure, not a mismatch.
+	d := &DNS{PodName: "sts-1", StsName: "sts", SvcName: "svc", ServerCount: 3, CheckCount: 1,
+		Resolver: fakeResolver{}, LocalAddrs: func() ([]net.Addr, error) { return nil, nil }}
+	if _, err := d.Self(context.Background()); err == nil || errors.Is(err, ErrNotInStatefulSet) || errors.Is(err, ErrBeyondServerCount) {
+		t.Errorf("unresolvable: err = %v", err)
+	}
+}
+
 func TestHostFor(t *testing.T) {
 	if got := HostFor(DefaultHostFormat, "sts", "svc", 2); got != "sts-2.svc" {
 		t.Errorf("got %q", got)

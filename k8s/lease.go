@@ -13,8 +13,13 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// ErrLeaseHeld means another pod holds the start lease and ctx ended first.
-var ErrLeaseHeld = errors.New("start lease held by another pod")
+var (
+	// ErrLeaseHeld means another pod holds the start lease and ctx ended first.
+	ErrLeaseHeld = errors.New("start lease held by another pod")
+	// ErrNoLease means the start Lease does not exist: the manifests create
+	// it, under the name AKU_LEASE_NAME gives.
+	ErrNoLease = errors.New("the start Lease does not exist (AKU_LEASE_NAME)")
+)
 
 // Lease serialises aku-start across the pods of a StatefulSet, so concurrent
 // starts (podManagementPolicy Parallel, mass restarts) never collide on
@@ -94,6 +99,9 @@ func (l *Lease) get(ctx context.Context) (*coordinationv1.Lease, error) {
 	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
 	defer cancel()
 	lease, err := l.Client.CoordinationV1().Leases(l.Namespace).Get(ctx, l.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("%w: get lease %s/%s: %w", ErrNoLease, l.Namespace, l.Name, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("get lease %s/%s: %w", l.Namespace, l.Name, err)
 	}
