@@ -26,29 +26,37 @@ func TestBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Outside a StatefulSet pod the lifecycle stops at discovery.
-	const notPod = `aku: discover this pod: pod name is not <AKU_STS_NAME>-<ordinal>: "nope-0"`
+	// Outside a StatefulSet pod the lifecycle stops at discovery, before
+	// anything changes: a configuration problem.
+	const notPod = `aku: discover this pod: pod name is not <AKU_STS_NAME>-<ordinal>: POD_NAME (else the host name) "nope-0", AKU_STS_NAME "altibase-sts"` + "\n"
 	tests := []struct {
 		name     string
 		bin      string
 		args     []string
+		env      []string // added to POD_NAME=nope-0
 		wantCode int
 		wantOut  string
 		wantErr  string
 	}{
-		{"version", "aku", []string{"-v"}, 0, "aku version v0.0.0-test (commit feedbee, go", ""},
-		{"info", "aku", []string{"-i", "--config", conf}, 0, "Host             : AKUHOST-0.altibase-svc\n", ""},
-		{"usage", "aku", []string{"--bogus"}, 2, "", "aku: flag provided but not defined: -bogus\n"},
-		{"pod", "aku", []string{"-p", "clean", "--config", conf}, 1, "AKU started with CLEAN option.\n", notPod},
-		{"aku-start", "aku-start", []string{"--config", conf}, 1, "AKU started with START option.\n", notPod},
-		{"aku-end", "aku-end", []string{"--config", conf}, 1, "AKU failed to run.\n", notPod},
-		{"bad-config", "aku-end", []string{"--config", "/nonexistent.conf"}, 2, "", "aku: /nonexistent.conf: cannot open the configuration file"},
+		{"version", "aku", []string{"-v"}, nil, 0, "aku version v0.0.0-test (commit feedbee, go", ""},
+		{"info", "aku", []string{"-i", "--config", conf}, nil, 0, "Host             : AKUHOST-0.altibase-svc\n", ""},
+		{"usage", "aku", []string{"--bogus"}, nil, 2, "", "aku: flag provided but not defined: -bogus\n"},
+		{"pod", "aku", []string{"-p", "clean", "--config", conf}, nil, 2, "AKU started with CLEAN option.\n", notPod},
+		{"aku-start", "aku-start", []string{"--config", conf}, nil, 2, "AKU started with START option.\n", notPod},
+		{"aku-end", "aku-end", []string{"--config", conf}, nil, 2, "AKU failed to run.\n", notPod},
+		{"bad-config", "aku-end", []string{"--config", "/nonexistent.conf"}, nil, 2, "", "aku: /nonexistent.conf: cannot open the configuration file"},
+		{"beyond-server-count", "aku-start", []string{"--config", conf}, []string{"POD_NAME=altibase-sts-4"}, 2, "AKU failed to run.\n",
+			"aku: discover this pod: pod altibase-sts-4 has ordinal 4, but AKU_SERVER_COUNT is 4\n"},
+		{"kubernetes-outside-a-pod", "aku-start", []string{"--config", conf}, []string{"POD_NAME=altibase-sts-1", "AKU_DISCOVERY=kubernetes"}, 2,
+			"AKU failed to run.\n", "aku: AKU_DISCOVERY = kubernetes, but this is not a Kubernetes pod"},
+		{"password-file-missing", "aku-end", []string{"--config", conf}, []string{"AKU_SYS_PASSWORD_FILE=/nonexistent/pw"}, 2, "",
+			"aku: /nonexistent/pw: AKU_SYS_PASSWORD: cannot read the password file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
 			cmd := exec.Command(filepath.Join(dir, tt.bin), tt.args...)
-			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "POD_NAME=nope-0", "AKU_MARKER_FILE=" + filepath.Join(dir, "marker")}
+			cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "POD_NAME=nope-0", "AKU_MARKER_FILE=" + filepath.Join(dir, "marker")}, tt.env...)
 			cmd.Stdout, cmd.Stderr = &out, &errOut
 			err := cmd.Run()
 			code := 0

@@ -13,6 +13,8 @@ import (
 
 	"github.com/aku-k8s/aku/altibase"
 	"github.com/aku-k8s/aku/cmd/internal/wire"
+	"github.com/aku-k8s/aku/k8s"
+	"github.com/aku-k8s/aku/lifecycle"
 	"github.com/aku-k8s/aku/lifecycle/akulog"
 	"github.com/aku-k8s/aku/lifecycle/config"
 )
@@ -21,7 +23,7 @@ import (
 const (
 	ExitOK      = 0 // success
 	ExitFailure = 1 // the action ran and failed
-	ExitUsage   = 2 // bad command line or bad configuration: nothing was done
+	ExitUsage   = 2 // bad command line, configuration or environment: nothing was done
 )
 
 // Sentinels returned by Run.
@@ -31,7 +33,19 @@ var (
 	ErrUsage = errors.New("usage error")
 	// ErrNoConfig means no aku.conf location is known.
 	ErrNoConfig = errors.New("cannot locate aku.conf: set ALTIBASE_HOME or AKU_CONF, or pass --config FILE")
+	// ErrEnvironment marks a process environment -p cannot work in (no pod
+	// name, AKU_DISCOVERY = kubernetes outside a pod), found before anything
+	// was done.
+	ErrEnvironment = errors.New("bad environment")
 )
+
+// envError is a problem with the process environment; it matches
+// ErrEnvironment and keeps its cause.
+type envError struct{ err error }
+
+func (e *envError) Error() string        { return e.err.Error() }
+func (e *envError) Unwrap() error        { return e.err }
+func (e *envError) Is(target error) bool { return target == ErrEnvironment }
 
 // usageError is a command-line problem; it matches ErrUsage.
 type usageError struct{ msg string }
@@ -56,13 +70,22 @@ func mainWith(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return ExitCode(err)
 }
 
-// ExitCode maps an error from Run to aku's exit code.
+// ExitCode maps an error from Run to aku's exit code: ExitUsage for what
+// must be fixed in the command line, aku.conf, the environment or the
+// deployment and was found before anything changed; ExitFailure otherwise.
 func ExitCode(err error) int {
 	var ce *config.Error
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.Is(err, ErrUsage), errors.Is(err, ErrNoConfig), errors.As(err, &ce):
+	case errors.Is(err, ErrUsage), errors.Is(err, ErrNoConfig), errors.As(err, &ce),
+		errors.Is(err, ErrEnvironment),
+		// Start checks the marker's directory first; discovery refuses a
+		// pod aku.conf does not describe before it touches a server;
+		// without the Lease, start waits for nothing.
+		errors.Is(err, lifecycle.ErrMarker),
+		errors.Is(err, k8s.ErrNotInStatefulSet), errors.Is(err, k8s.ErrBeyondServerCount),
+		errors.Is(err, k8s.ErrNoLease):
 		return ExitUsage
 	default:
 		return ExitFailure
@@ -142,8 +165,37 @@ func runPod(ctx context.Context, log *slog.Logger, cfg *config.Config, action st
 	return nil
 }
 
+// osHostname is os.Hostname; a test replaces it.
+var osHostname = os.Hostname
+
+// hostname is the pod name when POD_NAME is not set; not knowing it is an
+// environment problem.
+func hostname() (string, error) {
+	n, err := osHostname()
+	if err == nil && n == "" {
+		err = errors.New("the host name is empty")
+	}
+	if err != nil {
+		return "", &envError{err}
+	}
+	return n, nil
+}
+
+// checkEnvironment refuses, before anything is done, an environment the
+// configuration cannot work in.
+func checkEnvironment(cfg *config.Config, env func(string) string) error {
+	if cfg.Discovery == config.DiscoveryKubernetes && env("AKU_KUBECONFIG") == "" && !k8s.InCluster(env) {
+		return &envError{errors.New("AKU_DISCOVERY = kubernetes, but this is not a Kubernetes pod " +
+			"(KUBERNETES_SERVICE_HOST or KUBERNETES_SERVICE_PORT is not set) and AKU_KUBECONFIG is not set")}
+	}
+	return nil
+}
+
 func runAction(ctx context.Context, log *slog.Logger, cfg *config.Config, action string, env func(string) string) error {
-	st, err := wire.Build(ctx, cfg, wire.Env{Getenv: env}, log, action)
+	if err := checkEnvironment(cfg, env); err != nil {
+		return err
+	}
+	st, err := wire.Build(ctx, cfg, wire.Env{Getenv: env, Hostname: hostname}, log, action)
 	if err != nil {
 		return err
 	}

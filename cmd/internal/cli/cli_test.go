@@ -5,11 +5,14 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/aku-k8s/aku/k8s"
+	"github.com/aku-k8s/aku/lifecycle"
 	"github.com/aku-k8s/aku/lifecycle/config"
 )
 
@@ -111,8 +114,20 @@ func TestRun(t *testing.T) {
 	if err := os.WriteFile(secret, []byte("from-secret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// One address check, and a host name that resolves nowhere.
+	oneCheck := filepath.Join(t.TempDir(), "one-check.conf")
+	if err := os.WriteFile(oneCheck, bytes.Replace(bytes.Replace(sample,
+		[]byte("AKU_ADDRESS_CHECK_COUNT       = 30"), []byte("AKU_ADDRESS_CHECK_COUNT = 1"), 1),
+		[]byte("AKUHOST-{ordinal}.{svc}"), []byte("AKUHOST-{ordinal}.{svc}.invalid"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	homeEnv := map[string]string{"ALTIBASE_HOME": home}
 	marker := filepath.Join(t.TempDir(), "marker")
+	done := filepath.Join(t.TempDir(), "done")
+	if err := os.WriteFile(done, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const notPod = `discover this pod: pod name is not <AKU_STS_NAME>-<ordinal>: POD_NAME (else the host name) "nope-0", AKU_STS_NAME "altibase-sts"`
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{"ALTIBASE_HOME": home}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -127,7 +142,11 @@ func TestRun(t *testing.T) {
 		wantOut    string // substring of stdout
 		wantErrOut string // substring of stderr
 		wantErr    string // exact error text; "" for success
-		wantCode   int
+		// wantErrPrefix: the error text starts so (for errors that end
+		// with the system's words).
+		wantErrPrefix string
+		wantNoOut     string // not in stdout
+		wantCode      int
 	}{
 		{name: "help_short", args: []string{"-h"}, wantOut: "Usage: aku"},
 		{name: "help_long", args: []string{"--help"}, wantOut: "-p, --pod ACTION"},
@@ -169,28 +188,62 @@ func TestRun(t *testing.T) {
 			wantOut: "Host             : db-0.altibase-svc.prod\n"},
 		{name: "bad_env_override", env: with("AKU_LOGIN_TIMEOUT", "0"), args: []string{"-i"},
 			wantErr: "environment: AKU_LOGIN_TIMEOUT: value 0 out of range 1..3600", wantCode: 2},
-		// Without a StatefulSet pod name the lifecycle stops at discovery,
-		// after printing the original's framing lines.
+		// A pod name that is not the StatefulSet's is a configuration
+		// problem (exit 2) found at discovery, before anything changes,
+		// after the original's framing lines.
 		{name: "pod_start_outside_statefulset", env: with("POD_NAME", "nope-0", "AKU_MARKER_FILE", marker), args: []string{"-p", "start"},
-			wantOut: "AKU started with START option.\n", wantCode: 1,
-			wantErr: `discover this pod: pod name is not <AKU_STS_NAME>-<ordinal>: "nope-0" (AKU_STS_NAME "altibase-sts")`},
-		{name: "pod_long_equals", env: with("POD_NAME", "nope-0"), args: []string{"--pod=end"}, wantOut: "AKU failed to run.\n", wantCode: 1,
-			wantErr: `discover this pod: pod name is not <AKU_STS_NAME>-<ordinal>: "nope-0" (AKU_STS_NAME "altibase-sts")`},
+			wantOut: "AKU started with START option.\n", wantCode: 2, wantErr: notPod},
+		{name: "pod_long_equals", env: with("POD_NAME", "nope-0"), args: []string{"--pod=end"}, wantOut: "AKU failed to run.\n", wantCode: 2,
+			wantErr: notPod},
 		{name: "pod_long_space", env: with("POD_NAME", "nope-0"), args: []string{"--pod", "clean", "--log-format=json"},
-			wantOut: `"level":"ERROR"`, wantCode: 1,
-			wantErr: `discover this pod: pod name is not <AKU_STS_NAME>-<ordinal>: "nope-0" (AKU_STS_NAME "altibase-sts")`},
+			wantOut: `"level":"ERROR"`, wantCode: 2, wantErr: notPod},
+		{name: "pod_ordinal_not_a_number", env: with("POD_NAME", "altibase-sts-x", "AKU_MARKER_FILE", marker), args: []string{"-p", "start"},
+			wantCode: 2, wantErr: `discover this pod: pod name is not <AKU_STS_NAME>-<ordinal>: POD_NAME (else the host name) "altibase-sts-x", AKU_STS_NAME "altibase-sts"`},
+		{name: "pod_beyond_server_count", env: with("POD_NAME", "altibase-sts-4", "AKU_MARKER_FILE", marker), args: []string{"-p", "start"},
+			wantCode: 2, wantErr: "discover this pod: pod altibase-sts-4 has ordinal 4, but AKU_SERVER_COUNT is 4"},
 		{name: "pod_validates_config_first", args: []string{"-p", "start", "--config", bad},
-			wantErr: bad + ":19: AKU_PORT_NO: value 80 out of range 1024..65535", wantCode: 2},
+			wantErr: bad + ":19: AKU_PORT_NO: value 80 out of range 1024..65535", wantCode: 2, wantNoOut: "AKU started"},
+		{name: "pod_password_file_missing", env: with("POD_NAME", "altibase-sts-1", "AKU_SYS_PASSWORD_FILE", "/nonexistent/pw"), args: []string{"-p", "start"},
+			wantErr:  "/nonexistent/pw: AKU_SYS_PASSWORD: cannot read the password file named by $AKU_SYS_PASSWORD_FILE: open /nonexistent/pw: no such file or directory",
+			wantCode: 2, wantNoOut: "AKU started"},
+		{name: "pod_kubernetes_outside_a_pod", env: with("POD_NAME", "altibase-sts-1", "AKU_DISCOVERY", "kubernetes", "AKU_MARKER_FILE", marker),
+			args: []string{"-p", "end"}, wantOut: "AKU failed to run.\n", wantCode: 2,
+			wantErr: "AKU_DISCOVERY = kubernetes, but this is not a Kubernetes pod (KUBERNETES_SERVICE_HOST or KUBERNETES_SERVICE_PORT is not set) and AKU_KUBECONFIG is not set"},
+		{name: "pod_kubernetes_half_a_pod", env: with("POD_NAME", "altibase-sts-1", "AKU_DISCOVERY", "kubernetes", "KUBERNETES_SERVICE_HOST", "10.0.0.1"),
+			args: []string{"-p", "clean"}, wantCode: 2,
+			wantErr: "AKU_DISCOVERY = kubernetes, but this is not a Kubernetes pod (KUBERNETES_SERVICE_HOST or KUBERNETES_SERVICE_PORT is not set) and AKU_KUBECONFIG is not set"},
+		// With a kubeconfig, the API is tried; that it cannot be used is
+		// found by wire.Build, which keeps only its text (exit 1).
+		{name: "pod_kubernetes_bad_kubeconfig", env: with("POD_NAME", "altibase-sts-1", "AKU_DISCOVERY", "kubernetes", "AKU_KUBECONFIG", "/nonexistent/kubeconfig"),
+			args: []string{"-p", "clean"}, wantCode: 1, wantErrPrefix: "AKU_DISCOVERY = kubernetes: AKU_KUBECONFIG /nonexistent/kubeconfig: "},
+		// Start checks that the marker can be written before anything else.
+		{name: "pod_start_marker_dir_missing", env: with("POD_NAME", "altibase-sts-1", "AKU_MARKER_FILE", "/nonexistent/dir/marker"),
+			args: []string{"-p", "start"}, wantOut: "AKU failed to run.\n", wantCode: 2,
+			wantErrPrefix: "the marker file cannot be written: /nonexistent/dir/marker (AKU_MARKER_FILE): "},
+		// A start that already completed is refused by the action: exit 1.
+		{name: "pod_start_twice", env: with("POD_NAME", "altibase-sts-1", "AKU_MARKER_FILE", done), args: []string{"-p", "start"},
+			wantOut: "AKU failed to run.\n", wantCode: 1, wantErr: "aku -p start already completed on this pod"},
+		// Discovery that fails for want of DNS is the action failing: exit 1.
+		{name: "pod_own_name_unresolvable", env: with("POD_NAME", "altibase-sts-1", "AKU_DISCOVERY", "dns", "AKU_MARKER_FILE", marker),
+			args: []string{"-p", "clean", "--config", oneCheck}, wantCode: 1,
+			wantErrPrefix: "discover this pod: own address AKUHOST-1.altibase-svc.invalid did not resolve to this pod after 1 tries (AKU_ADDRESS_CHECK_COUNT): "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			out, errOut, err := run(t, tt.env, tt.args...)
-			if tt.wantErr == "" && err != nil {
+			switch {
+			case tt.wantErrPrefix != "":
+				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErrPrefix) {
+					t.Fatalf("error %v, want it to start %q", err, tt.wantErrPrefix)
+				}
+			case tt.wantErr == "" && err != nil:
 				t.Fatalf("unexpected error %v", err)
-			}
-			if tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr) {
+			case tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr):
 				t.Fatalf("error %v, want %q", err, tt.wantErr)
+			}
+			if tt.wantNoOut != "" && strings.Contains(out, tt.wantNoOut) {
+				t.Errorf("stdout %q has %q", out, tt.wantNoOut)
 			}
 			if got := ExitCode(err); got != tt.wantCode {
 				t.Errorf("exit code %d, want %d", got, tt.wantCode)
@@ -221,11 +274,61 @@ func TestExitCode(t *testing.T) {
 		{errors.Join(&config.Error{File: "a"}, &config.Error{File: "b"}), ExitUsage},
 		{context.Canceled, ExitFailure},
 		{errors.New("boom"), ExitFailure},
+		// The pod and the configuration disagree, found by discovery
+		// before anything changed; the Lease the manifests create is missing.
+		{fmt.Errorf("discover this pod: %w", fmt.Errorf("%w: x", k8s.ErrNotInStatefulSet)), ExitUsage},
+		{fmt.Errorf("discover this pod: %w", k8s.ErrBeyondServerCount), ExitUsage},
+		{fmt.Errorf("take the start lock: %w", k8s.ErrNoLease), ExitUsage},
+		{fmt.Errorf("%w: /m (AKU_MARKER_FILE): %w", lifecycle.ErrMarker, os.ErrPermission), ExitUsage},
+		{fmt.Errorf("pod name: %w", &envError{errors.New("no host name")}), ExitUsage},
+		// Refusals and failures of the action itself.
+		{fmt.Errorf("take the start lock: %w", k8s.ErrLeaseHeld), ExitFailure},
+		{lifecycle.ErrDuplicateStart, ExitFailure},
+		{fmt.Errorf("connect altibase-sts-0: %w", lifecycle.ErrLoginRefused), ExitFailure},
+		{fmt.Errorf("%w: AKU_REP_12 on altibase-sts-1 (not started)", lifecycle.ErrIncomplete), ExitFailure},
+		{context.DeadlineExceeded, ExitFailure},
 	}
 	for _, tt := range tests {
 		if got := ExitCode(tt.err); got != tt.want {
 			t.Errorf("ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
 		}
+	}
+}
+
+// Without POD_NAME the pod is the host name; not knowing it is an
+// environment problem found before anything is done.
+func TestRunPodNameUnknown(t *testing.T) {
+	// Not parallel: it replaces osHostname.
+	h := osHostname
+	t.Cleanup(func() { osHostname = h })
+	env := map[string]string{"AKU_DISCOVERY": "dns"}
+	conf := "testdata/manual-sample.conf"
+	tests := []struct {
+		name     string
+		hostname func() (string, error)
+		wantErr  string
+	}{
+		{"hostname_fails", func() (string, error) { return "", errors.New("uname failed") },
+			"pod name: POD_NAME is not set and the host name is unknown: uname failed"},
+		{"hostname_empty", func() (string, error) { return "", nil },
+			"pod name: POD_NAME is not set and the host name is unknown: the host name is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			osHostname = tt.hostname
+			for _, action := range []string{"start", "end", "clean"} {
+				out, _, err := run(t, env, "-p", action, "--config", conf)
+				if err == nil || err.Error() != tt.wantErr {
+					t.Errorf("-p %s: error %v, want %q", action, err, tt.wantErr)
+				}
+				if got := ExitCode(err); got != ExitUsage {
+					t.Errorf("-p %s: exit code %d, want %d", action, got, ExitUsage)
+				}
+				if !strings.Contains(out, "AKU failed to run.\n") {
+					t.Errorf("-p %s: stdout %q", action, out)
+				}
+			}
+		})
 	}
 }
 

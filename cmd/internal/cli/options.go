@@ -25,7 +25,8 @@ replications among the pods of a StatefulSet.
       --config FILE     aku.conf to read (default $AKU_CONF, else $ALTIBASE_HOME/conf/aku.conf)
       --log-format F    log format of -p: text (default) or json
 
-Exit status: 0 success, 1 the action failed, 2 bad command line or configuration.
+Exit status: 0 success, 1 the action failed, 2 bad command line, configuration or
+environment (nothing was done).
 `
 
 // options are aku's flags.
