@@ -24,9 +24,11 @@ deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-## build: the shipped binaries and the simulator into bin/.
+## build: aku (one multi-call binary; aku-start and aku-end are links to it) and the simulator into bin/.
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+	ln -sf aku $(BIN)/aku-start
+	ln -sf aku $(BIN)/aku-end
 
 ## test: every test (unit, simulator, ODBC integration under the race detector, and the e2e module on a real control plane).
 test: deps controlplane

@@ -23,14 +23,19 @@ import (
 	"github.com/aku-k8s/aku/e2e/framework"
 )
 
-// buildHooks builds the shipped binaries into a temporary directory.
+// buildHooks builds the shipped multi-call binary into a temporary
+// directory, with aku-start and aku-end as links to it (as dist/aku/bin).
 func buildHooks(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator),
-		"github.com/aku-k8s/aku/cmd/aku-start", "github.com/aku-k8s/aku/cmd/aku-end")
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "aku"), "github.com/aku-k8s/aku/cmd/aku")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build the hooks: %v\n%s", err, out)
+		t.Fatalf("build aku: %v\n%s", err, out)
+	}
+	for _, hook := range []string{"aku-start", "aku-end"} {
+		if err := os.Symlink("aku", filepath.Join(dir, hook)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return dir
 }

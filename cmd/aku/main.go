@@ -1,4 +1,6 @@
-// Command aku is the Altibase Kubernetes Utility; see README.md.
+// Command aku is the Altibase Kubernetes Utility; see README.md. It is a
+// multi-call binary: started as aku-start or aku-end (links to it), it is
+// the postStart or preStop hook.
 package main
 
 import (
@@ -12,7 +14,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, os.Args[1:])
+	code := cli.Dispatch(ctx, os.Args)
 	stop()
 	os.Exit(code)
 }

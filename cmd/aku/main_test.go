@@ -10,18 +10,33 @@ import (
 	"testing"
 )
 
-// TestBinary builds the real aku, aku-start and aku-end with the version
-// stamped as the Makefile does, and checks their output and exit codes.
+// buildTree builds the real aku with the version stamped as the Makefile
+// does, into an install tree's bin/ with aku-start and aku-end as links to
+// it (the multi-call layout of dist/aku).
+func buildTree(t *testing.T) (tree, dir string) {
+	t.Helper()
+	tree = t.TempDir()
+	dir = filepath.Join(tree, "bin")
+	ldflags := "-X github.com/aku-k8s/aku/cmd/internal/cli.version=v0.0.0-test -X github.com/aku-k8s/aku/cmd/internal/cli.commit=feedbee"
+	build := exec.Command("go", "build", "-ldflags", ldflags, "-o", filepath.Join(dir, "aku"), ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, l := range []string{"aku-start", "aku-end"} {
+		if err := os.Symlink("aku", filepath.Join(dir, l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tree, dir
+}
+
+// TestBinary runs the real aku, and the same binary as aku-start and
+// aku-end, and checks their output and exit codes.
 func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries")
 	}
-	dir := t.TempDir()
-	ldflags := "-X github.com/aku-k8s/aku/cmd/internal/cli.version=v0.0.0-test -X github.com/aku-k8s/aku/cmd/internal/cli.commit=feedbee"
-	build := exec.Command("go", "build", "-ldflags", ldflags, "-o", dir+string(os.PathSeparator), ".", "../aku-start", "../aku-end")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	_, dir := buildTree(t)
 	conf, err := filepath.Abs("../internal/cli/testdata/manual-sample.conf")
 	if err != nil {
 		t.Fatal(err)
@@ -76,5 +91,32 @@ func TestBinary(t *testing.T) {
 				t.Errorf("stderr %q lacks %q", errOut.String(), tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestInstallRealBinary is what the init container runs: the real aku
+// installs its own tree into a directory, and the installed links work.
+func TestInstallRealBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries")
+	}
+	_, dir := buildTree(t)
+	dst := t.TempDir()
+	for i := 0; i < 2; i++ { // idempotent
+		out, err := exec.Command(filepath.Join(dir, "aku-start"), "--config", "/nonexistent.conf").CombinedOutput()
+		if !strings.Contains(string(out), "AKU") && !strings.Contains(string(out), "nonexistent") {
+			t.Fatalf("aku-start did not run as the hook: %v %s", err, out)
+		}
+		out, err = exec.Command(filepath.Join(dir, "aku"), "install", dst).CombinedOutput()
+		if err != nil {
+			t.Fatalf("aku install: %v\n%s", err, out)
+		}
+	}
+	out, err := exec.Command(filepath.Join(dst, "bin", "aku-end"), "-v").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "aku version v0.0.0-test") {
+		t.Fatalf("installed aku-end -v: %v %s", err, out)
+	}
+	if link, err := os.Readlink(filepath.Join(dst, "bin", "aku-start")); err != nil || link != "aku" {
+		t.Errorf("installed aku-start = %q, %v; want a link to aku", link, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 const synopsis = `Usage: aku [-h | --help] [-v | --version] [-i | --info [--show-password]]
            [-p | --pod {start | end | clean}] [--config FILE] [--log-format text|json]
+       aku install DIR
 `
 
 const usage = synopsis + `
@@ -24,6 +25,12 @@ replications among the pods of a StatefulSet.
                         clean: drop them
       --config FILE     aku.conf to read (default $AKU_CONF, else $ALTIBASE_HOME/conf/aku.conf)
       --log-format F    log format of -p: text (default) or json
+
+  install DIR           copy this aku's install tree (bin/, lib/) into DIR, atomically,
+                        and check that it runs there (what the init container runs)
+
+Started as aku-start or aku-end (links to aku), it is "aku -p start" or
+"aku -p end", for a postStart and a preStop hook.
 
 Exit status: 0 success, 1 the action failed, 2 bad command line, configuration or
 environment (nothing was done).
