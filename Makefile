@@ -11,7 +11,7 @@ DEBS      := unixodbc-dev odbc-postgresql
 STATICCHECK_VERSION := v0.8.2
 TOOLS     := $(CURDIR)/$(BIN)/tools
 
-.PHONY: all build test unit lint fmt deps bench demo fuzz clean controlplane
+.PHONY: all build image test unit lint fmt deps bench demo fuzz clean controlplane
 
 all: build
 
@@ -34,6 +34,7 @@ build: deps
 test: deps controlplane
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
+	cd tools/mkimage && $(GO) vet ./... && $(GO) test -count=1 ./...
 	cd e2e && $(GO) vet ./... && $(GO) test -count=1 -timeout 40m ./...
 
 ## unit: the root module's tests under the race detector, without building the binaries (-short); no control plane.
@@ -43,6 +44,20 @@ unit: deps
 ## controlplane: build (once, then cached in ~/.cache/aku; cold about 11-25 min) etcd, kube-apiserver and kube-controller-manager for the e2e tests.
 controlplane:
 	bash e2e/controlplane/build.sh
+
+# The aku image: the install tree at /opt/aku plus, in a layer of its own,
+# the C runtime aku needs to run in the init container (the loader and the
+# libraries ldd finds outside the tree). Reproducible: times are the commit's.
+IMAGE  ?= aku:$(VERSION)
+SOURCE ?= https://github.com/aku-k8s/aku
+
+## image: the aku image as an OCI archive, dist/aku-image.tar (ctr images import, docker load); no container engine needed.
+image:
+	cd tools/mkimage && $(GO) run . --tree $(CURDIR)/dist/aku --out $(CURDIR)/dist/aku-image.tar \
+		--tag $(IMAGE) --version $(VERSION) --commit $(COMMIT) --source $(SOURCE) \
+		--created $$(git log -1 --format=%ct 2>/dev/null || echo 0) \
+		$$(ldd $(CURDIR)/dist/aku/bin/aku | awk '$$2 == "=>" && $$3 ~ /^\// && $$3 !~ /dist\/aku\// {print "--runtime", $$3} $$1 ~ /^\/.*ld-linux/ {print "--runtime", $$1}')
+	@ls -l dist/aku-image.tar
 
 ## demo: three simulated Altibase pods scaled up and down with aku.
 demo: build
