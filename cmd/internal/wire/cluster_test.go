@@ -77,7 +77,9 @@ func newClusterWith(t testing.TB, n int, groups []lifecycle.Group, profile altib
 	t.Helper()
 	altibasetest.RequireDriver(t)
 	clusterSeq.Lock()
-	base := 10 + clusterSeq.next*8
+	// 30 slots of 8 addresses, reused in turn: a cluster is closed with
+	// its test, and -count=N runs far more than 30 clusters.
+	base := 10 + (clusterSeq.next%30)*8
 	clusterSeq.next++
 	clusterSeq.Unlock()
 	c := &cluster{t: t, n: n, base: base, groups: groups, markers: t.TempDir()}
