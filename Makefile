@@ -11,7 +11,7 @@ DEBS      := unixodbc-dev odbc-postgresql
 STATICCHECK_VERSION := v0.8.2
 TOOLS     := $(CURDIR)/$(BIN)/tools
 
-.PHONY: all build image test unit lint fmt deps bench demo fuzz clean controlplane
+.PHONY: all build image test unit lint fmt deps bench demo fuzz clean controlplane helm
 
 all: build
 
@@ -31,7 +31,7 @@ build: deps
 	ln -sf aku $(BIN)/aku-end
 
 ## test: every test (unit, simulator, ODBC integration under the race detector, and the e2e module on a real control plane).
-test: deps controlplane
+test: deps controlplane helm
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 	cd tools/mkimage && $(GO) vet ./... && $(GO) test -count=1 ./...
@@ -44,6 +44,33 @@ unit: deps
 ## controlplane: build (once, then cached in ~/.cache/aku; cold about 11-25 min) etcd, kube-apiserver and kube-controller-manager for the e2e tests.
 controlplane:
 	bash e2e/controlplane/build.sh
+
+# Helm for the chart test (e2e/chart_test.go looks for it at $(HELM)), built
+# from the Go module proxy with the release's version stamps (as helm's own
+# Makefile does: client-go v0.37 means Kubernetes 1.37 for .Capabilities).
+HELM_VERSION := v3.22.0
+HELM_K8S     := 1.37
+AKU_CACHE    ?= $(HOME)/.cache/aku
+HELM_DIR     := $(AKU_CACHE)/helm-$(HELM_VERSION)
+HELM         := $(HELM_DIR)/helm
+HELM_LDFLAGS := -s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	-X helm.sh/helm/v3/internal/version.gitTreeState=clean \
+	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=$(word 1,$(subst ., ,$(HELM_K8S))) \
+	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(word 2,$(subst ., ,$(HELM_K8S))) \
+	-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=$(word 1,$(subst ., ,$(HELM_K8S))) \
+	-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(word 2,$(subst ., ,$(HELM_K8S)))
+
+## helm: build helm (HELM_VERSION, v3.22.0) from the Go module proxy once into ~/.cache/aku/helm-<version>/ (cold about 7 min, then cached), then lint the chart.
+helm: $(HELM)
+	$(HELM) lint --strict manifests/chart/aku
+
+# Installed into a private directory, then renamed into place: a concurrent or
+# interrupted build never leaves a partial $(HELM).
+$(HELM):
+	mkdir -p $(HELM_DIR)
+	tmp=$$(mktemp -d $(HELM_DIR)/.build.XXXXXX) && \
+	GOBIN=$$tmp CGO_ENABLED=0 $(GO) install -ldflags "$(HELM_LDFLAGS)" helm.sh/helm/v3/cmd/helm@$(HELM_VERSION) && \
+	mv $$tmp/helm $(HELM) && rmdir $$tmp || { rm -rf $$tmp; exit 1; }
 
 # The aku image: the install tree at /opt/aku plus, in a layer of its own,
 # the C runtime aku needs to run in the init container (the loader and the
