@@ -117,8 +117,7 @@ type gate struct {
 
 type gatedDialer struct {
 	lifecycle.Dialer
-	mu sync.Mutex
-	g  gate
+	g gate
 }
 
 func newGatedDialer(d lifecycle.Dialer, n int) *gatedDialer {
