@@ -10,7 +10,7 @@ import (
 // SQLGetDiagRec's NativeError (0x6100D for ERR-6100D).
 type Code uint32
 
-// The Altibase error codes aku and the simulator use (altibase.md sections 2,
+// The Altibase error codes aku and the simulator use (docs/altibase.md sections 2,
 // 4, 5 and 8). The simulator raises exactly these; the client classifies them.
 const (
 	CodeQueryTimeout          Code = 0x01044 // Client's query exceeded the execution time limit.

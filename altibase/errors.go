@@ -64,7 +64,7 @@ var (
 )
 
 // CodeAnotherSYSDBAIPC is the client-side form of "Another SYSDBA session is
-// already running." (SQLSTATE 08001), seen over IPC (altibase.md section 5).
+// already running." (SQLSTATE 08001), seen over IPC (docs/altibase.md section 5).
 const CodeAnotherSYSDBAIPC Code = 0x5108A
 
 // kind is a bit set of error classes.

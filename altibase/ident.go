@@ -27,7 +27,7 @@ var ErrInvalidPort = errors.New("port out of range 1-65535")
 // refused, which rules out every injection.
 var plainWord = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// Name length limits in bytes (altibase.md section 1).
+// Name length limits in bytes (docs/altibase.md section 1).
 const (
 	maxReplicationName = 40  // QC_MAX_NAME_LEN
 	maxObjectName      = 128 // QCM_META_OBJECT_NAME_LEN

@@ -13,7 +13,7 @@ import (
 
 // Why a private odbc.ini: with Altibase's driver a "DRIVER=<path>" connection
 // string reduces every failed connect to one 01S00 warning ("pair ignored"),
-// whereas a DSN from an odbc.ini returns the real error (altibase.md section 8).
+// whereas a DSN from an odbc.ini returns the real error (docs/altibase.md section 8).
 // So the client writes one DSN per server (driver, host, port) into an
 // odbc.ini in a private temporary directory (0700, file 0600, no password in
 // it) and connects with "DSN=<name>;...".

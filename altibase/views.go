@@ -24,7 +24,7 @@ func (r ReplicationState) NeverStarted() bool { return r.XSN == -1 }
 // SenderStatus is V$REPSENDER.STATUS.
 type SenderStatus int
 
-// Sender statuses (altibase.md section 3). STATUS, not START_FLAG, tells
+// Sender statuses (docs/altibase.md section 3). STATUS, not START_FLAG, tells
 // whether a sender runs (START_FLAG is 0 even after a normal START).
 const (
 	SenderStopped SenderStatus = 0

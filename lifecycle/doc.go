@@ -4,7 +4,7 @@
 // imports neither the ODBC client nor Kubernetes: cmd/internal/cli wires the
 // concrete implementations in.
 //
-// The join of a reset slave follows the pinned order (altibase.md section 8,
+// The join of a reset slave follows the pinned order (docs/altibase.md section 8,
 // conformance case 31), not the original's documented order, which loses rows
 // written on a non-master peer while the new pod is synced.
 package lifecycle

@@ -295,7 +295,7 @@ func nodesOf(m *mesh, work map[*node][]string) []*node {
 //     pin (and what its pinning START shipped) is in pod-0's snapshot;
 //  4. truncate this pod's target tables, only now that every sender toward
 //     it is stopped, removing whatever the pinning STARTs delivered (the
-//     SYNC must land on empty tables: altibase.md section 8);
+//     SYNC must land on empty tables: docs/altibase.md section 8);
 //  5. SYNC from pod-0 (copies the snapshot and starts pod-0's sender);
 //  6. start the members' senders toward this pod (replaying the window; rows
 //     the SYNC already copied are skipped as conflicts) and this pod's senders

@@ -10,7 +10,7 @@ import (
 	"github.com/aku-k8s/aku/altibase"
 )
 
-// The conformance cases of altibase-conformance.md (measured on real
+// The conformance cases of docs/conformance.md (measured on real
 // Altibase servers), each through the real ODBC stack against servers on
 // loopback. Case numbers are the document's.
 

@@ -35,7 +35,7 @@ func testLogf(t testing.TB) func(string, ...any) {
 // connect opens a dedicated connection through the real ODBC stack
 // (database/sql, alexbrainman/odbc, unixODBC, psqlODBC). A dedicated
 // *sql.Conn, because database/sql re-runs statements on other pooled
-// connections after driver.ErrBadConn (odbc-notes.md).
+// connections after driver.ErrBadConn (docs/altibase.md section 9).
 func connect(t testing.TB, dsn string) *sql.Conn {
 	t.Helper()
 	c, err := tryConnect(t, dsn)

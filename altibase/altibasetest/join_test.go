@@ -7,7 +7,7 @@ import (
 )
 
 // Conformance cases 30-32: a third pod joins a running two-pod mesh
-// (altibase.md section 8, "data loss in the documented sequence").
+// (docs/altibase.md section 8, "data loss in the documented sequence").
 // A=pod-0, B=pod-1, C=pod-2; objects AB (A-B), AC (A-C), BC (B-C) exist on
 // both of their ends.
 

@@ -33,7 +33,7 @@ type Options struct {
 }
 
 // Profile is the latency model. The zero value makes everything fast.
-// Realistic() applies the figures measured on a real server (altibase.md section 8).
+// Realistic() applies the figures measured on a real server (docs/altibase.md section 8).
 type Profile struct {
 	// TickAligned makes START return on the next whole-second tick of the
 	// server clock (0-1 s), STOP on the next tick but after at least 0.1 s

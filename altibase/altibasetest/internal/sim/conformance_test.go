@@ -9,7 +9,7 @@ import (
 	"github.com/aku-k8s/aku/altibase"
 )
 
-// The conformance cases of altibase-conformance.md, replayed on the engine
+// The conformance cases of docs/conformance.md, replayed on the engine
 // directly. Waits are bounded; none asserts a duration as an upper bound.
 
 // deadPeer returns a host and port where nothing listens any more.

@@ -210,7 +210,7 @@ func (s *Session) execDelete(x *deleteStmt) (*Result, error) {
 // execTruncate empties a table. Not replicated (DDL); refused on a
 // replicated table unless REPLICATION_DDL_ENABLE=1; a started sender whose
 // items include the table fails its re-handshake and sleeps
-// REPLICATION_SENDER_SLEEP_TIMEOUT seconds (altibase.md section 8).
+// REPLICATION_SENDER_SLEEP_TIMEOUT seconds (docs/altibase.md section 8).
 func (s *Session) execTruncate(x *truncateStmt) (*Result, error) {
 	n := s.n
 	n.mu.Lock()

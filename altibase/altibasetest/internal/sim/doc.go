@@ -3,9 +3,9 @@
 // receivers over real TCP, properties, sessions). It knows nothing of the
 // PostgreSQL wire protocol; package altibasetest puts it on the network.
 //
-// It is a test oracle for aku: its behaviour follows
-// /work/shared/reference/altibase.md (section 8, measured on a real server,
-// wins) and the 32 cases of altibase-conformance.md, which its tests replay.
+// It is a test oracle for aku: its behaviour follows docs/altibase.md
+// (section 8, measured on a real server, wins) and the 32 cases of
+// docs/conformance.md, which its tests replay.
 //
 // # Storage and durability
 //
@@ -139,7 +139,7 @@
 // # Latency
 //
 // The zero Profile is fast. Realistic() applies what real servers showed
-// (altibase.md section 8), on the clock of Options.Now:
+// (docs/altibase.md section 8), on the clock of Options.Now:
 //
 //   - START returns on the next whole second (0-1 s); START RETRY at once.
 //   - STOP returns on the next whole second, but takes at least 0.1 s

@@ -8,7 +8,7 @@ import (
 	"github.com/aku-k8s/aku/altibase"
 )
 
-// Message texts of the codes the engine raises (altibase.md sections 2, 4, 5
+// Message texts of the codes the engine raises (docs/altibase.md sections 2, 4, 5
 // and 8). A %s in a text is filled by the caller.
 var messages = map[altibase.Code]string{
 	altibase.CodeQueryTimeout:          "Client's query exceeded the execution time limit.",
@@ -42,14 +42,14 @@ var messages = map[altibase.Code]string{
 	altibase.CodeSyncFailed:            "Replication synchronization failed.",
 }
 
-// Handshake failure reasons, as the real server words them (altibase.md section 8).
+// Handshake failure reasons, as the real server words them (docs/altibase.md section 8).
 const (
 	reasonPeerDown     = "Handshake Process Error"
 	reasonNoPeerObject = "Network error during receiving metadata ACK"
 )
 
 // sqlState is the SQLSTATE Altibase's ODBC driver reports for a server code
-// (altibase.md section 5): a small map, HY000 otherwise.
+// (docs/altibase.md section 5): a small map, HY000 otherwise.
 func sqlState(c altibase.Code) string {
 	switch c {
 	case altibase.CodeQueryTimeout:

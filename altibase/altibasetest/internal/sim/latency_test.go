@@ -10,7 +10,7 @@ import (
 	"github.com/aku-k8s/aku/altibase"
 )
 
-// Realistic latency (altibase.md section 8): START on the next whole second
+// Realistic latency (docs/altibase.md section 8): START on the next whole second
 // of the server clock, STOP on the next one but after at least 0.1 s, SYNC
 // on a whole second at least 2 s after it began, START RETRY at once. The
 // waits are asserted on the clock arithmetic, not on wall time.

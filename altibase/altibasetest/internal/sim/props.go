@@ -32,7 +32,7 @@ const (
 )
 
 // defaultProps are Altibase's defaults as a real server showed them in
-// V$PROPERTY (altibase.md sections 4 and 8), plus the simulator's own.
+// V$PROPERTY (docs/altibase.md sections 4 and 8), plus the simulator's own.
 func defaultProps() map[string]int64 {
 	return map[string]int64{
 		propAdminMode:                   0,

@@ -9,7 +9,7 @@ import (
 	"github.com/aku-k8s/aku/altibase"
 )
 
-// maxReplNameLen is QC_MAX_NAME_LEN (altibase.md section 1).
+// maxReplNameLen is QC_MAX_NAME_LEN (docs/altibase.md section 1).
 const maxReplNameLen = 40
 
 // replHost is one row of SYS_REPL_HOSTS_.

@@ -48,7 +48,7 @@ func (s *Session) sessionProp(name string) int64 {
 }
 
 // isDDL reports the statements checked against DDL_TIMEOUT instead of
-// QUERY_TIMEOUT (altibase.md section 2: schema DDL vs DCL/DML).
+// QUERY_TIMEOUT (docs/altibase.md section 2: schema DDL vs DCL/DML).
 func isDDL(st any) bool {
 	switch x := st.(type) {
 	case *createReplStmt, *dropReplStmt, *createTableStmt, *truncateStmt, *createUserStmt:

@@ -74,7 +74,7 @@ func (n *Node) sync(ctx context.Context, r *replication, only bool, tables []syn
 }
 
 // minSyncTime is the shortest SYNC a real server showed: 2.0 s even for
-// 51,000 rows (altibase.md section 8).
+// 51,000 rows (docs/altibase.md section 8).
 const minSyncTime = 2 * time.Second
 
 // syncWait is how long a SYNC that began at begin and finished copying at
