@@ -53,6 +53,10 @@ type Options struct {
 	RetryDelay time.Duration
 	// Logger receives every statement at debug level (nil: discard).
 	Logger *slog.Logger
+	// Plain opens an ordinary SYS session instead of the SYSDBA one, for
+	// read-only tools (aku status) that must not take the server's only
+	// SYSDBA slot. A server in ADMIN_MODE = 1 refuses it (ErrLoginRefused).
+	Plain bool
 }
 
 // Defaults for zero Options fields.
@@ -88,7 +92,8 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Conn is one dedicated SYSDBA session to one server. Altibase admits one
+// Conn is one dedicated SYSDBA session to one server (or, with
+// Options.Plain, an ordinary SYS session). Altibase admits one
 // SYSDBA session per server, and database/sql's pool silently re-runs
 // statements after link errors, so a Conn holds exactly one *sql.Conn of a
 // private *sql.DB (MaxOpenConns 1) and never runs statements on the DB.
@@ -207,6 +212,7 @@ func (c *Conn) open(ctx context.Context) (*sql.Conn, error) {
 		loginTimeout: loginSeconds(ctx, c.opts.LoginTimeout),
 		queryTimeout: wholeSeconds(c.opts.QueryTimeout),
 		nlsUse:       c.opts.NLSUse,
+		plain:        c.opts.Plain,
 	}
 	cs, err := connString(p, false)
 	if err != nil {

@@ -249,6 +249,7 @@ type connParams struct {
 	loginTimeout int // whole seconds, >= 1
 	queryTimeout int // whole seconds, 0: none
 	nlsUse       string
+	plain        bool // an ordinary SYS session, not SYSDBA
 }
 
 // redacted stands in for the password in logged connection strings.
@@ -272,10 +273,18 @@ func connString(p connParams, redact bool) (string, error) {
 		// simple-query protocol so every statement arrives as sent.
 		// connect_timeout bounds a connect to a server that never answers
 		// (libpq raises values below 2 to 2 s: measured 2.0 s for 1).
-		fmt.Fprintf(&b, "Servername=%s;Port=%d;UID=SYS;PWD=%s;Database=SYSDBA;", p.host, p.port, pwd)
+		db := "SYSDBA"
+		if p.plain {
+			db = "normal" // overrides the DSN's Database=SYSDBA
+		}
+		fmt.Fprintf(&b, "Servername=%s;Port=%d;UID=SYS;PWD=%s;Database=%s;", p.host, p.port, pwd, db)
 		fmt.Fprintf(&b, "UseServerSidePrepare=0;Protocol=7.4-1;pqopt={connect_timeout=%d};", p.loginTimeout)
 	default:
-		fmt.Fprintf(&b, "SERVER=%s;PORT_NO=%d;UID=SYS;PWD=%s;PRIVILEGE=SYSDBA;CONNTYPE=1;", p.host, p.port, pwd)
+		priv := "PRIVILEGE=SYSDBA;"
+		if p.plain {
+			priv = ""
+		}
+		fmt.Fprintf(&b, "SERVER=%s;PORT_NO=%d;UID=SYS;PWD=%s;%sCONNTYPE=1;", p.host, p.port, pwd, priv)
 		// LOGIN_TIMEOUT bounds the connect (CONNECTION_TIMEOUT alone does
 		// not). CONNECTION_TIMEOUT, the driver's network wait, is set above
 		// the query timeout so it can only cut a link that went silent.

@@ -58,21 +58,28 @@ func TestConnString(t *testing.T) {
 		dialect Dialect
 		redact  bool
 		want    string
+		plain   bool
 	}{
 		{"altibase", DialectAltibase, false,
 			"DSN=AKU_1;SERVER=pod-0.svc;PORT_NO=20300;UID=SYS;PWD={p;{}}=w};PRIVILEGE=SYSDBA;CONNTYPE=1;" +
-				"LOGIN_TIMEOUT=7;CONNECTION_TIMEOUT=3630;NLS_USE=UTF8;"},
+				"LOGIN_TIMEOUT=7;CONNECTION_TIMEOUT=3630;NLS_USE=UTF8;", false},
 		{"altibase_redacted", DialectAltibase, true,
 			"DSN=AKU_1;SERVER=pod-0.svc;PORT_NO=20300;UID=SYS;PWD=***;PRIVILEGE=SYSDBA;CONNTYPE=1;" +
-				"LOGIN_TIMEOUT=7;CONNECTION_TIMEOUT=3630;NLS_USE=UTF8;"},
+				"LOGIN_TIMEOUT=7;CONNECTION_TIMEOUT=3630;NLS_USE=UTF8;", false},
 		{"simulator", DialectSimulator, false,
 			"DSN=AKU_1;Servername=pod-0.svc;Port=20300;UID=SYS;PWD={p;{}}=w};Database=SYSDBA;" +
-				"UseServerSidePrepare=0;Protocol=7.4-1;pqopt={connect_timeout=7};"},
+				"UseServerSidePrepare=0;Protocol=7.4-1;pqopt={connect_timeout=7};", false},
+		{"altibase_plain", DialectAltibase, false,
+			"DSN=AKU_1;SERVER=pod-0.svc;PORT_NO=20300;UID=SYS;PWD={p;{}}=w};CONNTYPE=1;" +
+				"LOGIN_TIMEOUT=7;CONNECTION_TIMEOUT=3630;NLS_USE=UTF8;", true},
+		{"simulator_plain", DialectSimulator, false,
+			"DSN=AKU_1;Servername=pod-0.svc;Port=20300;UID=SYS;PWD={p;{}}=w};Database=normal;" +
+				"UseServerSidePrepare=0;Protocol=7.4-1;pqopt={connect_timeout=7};", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := p
-			p.dialect = tc.dialect
+			p.dialect, p.plain = tc.dialect, tc.plain
 			got, err := connString(p, tc.redact)
 			if err != nil {
 				t.Fatal(err)

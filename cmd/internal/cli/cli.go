@@ -96,8 +96,13 @@ func ExitCode(err error) int {
 // configuration and runs -i or -p. env replaces os.Getenv; Run calls
 // neither os.Exit nor os.Getenv.
 func Run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "install" {
-		err := runInstall(ctx, args[1:], stdout)
+	if len(args) > 0 && (args[0] == "install" || args[0] == "status") {
+		var err error
+		if args[0] == "install" {
+			err = runInstall(ctx, args[1:], stdout)
+		} else {
+			err = runStatus(ctx, args[1:], env, stdout)
+		}
 		var ue *usageError
 		if errors.As(err, &ue) {
 			fmt.Fprint(stderr, synopsis+"Run 'aku -h' for details.\n")

@@ -10,6 +10,7 @@ import (
 const synopsis = `Usage: aku [-h | --help] [-v | --version] [-i | --info [--show-password]]
            [-p | --pod {start | end | clean}] [--config FILE] [--log-format text|json]
        aku install DIR
+       aku status [--config FILE] [-o text|json] [--watch]
 `
 
 const usage = synopsis + `
@@ -26,6 +27,10 @@ replications among the pods of a StatefulSet.
       --config FILE     aku.conf to read (default $AKU_CONF, else $ALTIBASE_HOME/conf/aku.conf)
       --log-format F    log format of -p: text (default) or json
 
+  status                the replication matrix of the whole mesh: every pair's objects
+                        (started, XSN, sender, gap) read with ordinary SYS sessions (never
+                        the SYSDBA slot a hook needs), and a verdict; exit 0 only when every
+                        pair of joined pods replicates both ways. -o json; --watch refreshes.
   install DIR           copy this aku's install tree (bin/, lib/) into DIR, atomically,
                         and check that it runs there (what the init container runs)
 

@@ -26,7 +26,6 @@ import (
 
 	_ "github.com/alexbrainman/odbc"
 
-	"github.com/aku-k8s/aku/altibase"
 	"github.com/aku-k8s/aku/altibase/altibasetest"
 )
 
@@ -51,9 +50,9 @@ func main() {
 }
 
 type demo struct {
-	bin, dir string
-	sims     []*exec.Cmd
-	out      io.Writer
+	bin, dir, conf string
+	sims           []*exec.Cmd
+	out            io.Writer
 }
 
 func run(ctx context.Context, bin string) error {
@@ -81,6 +80,7 @@ func run(ctx context.Context, bin string) error {
 	if err := os.WriteFile(conf, []byte(akuConf), 0o600); err != nil {
 		return err
 	}
+	d.conf = conf
 
 	var writers []*writer
 	for i := 0; i < pods; i++ {
@@ -321,21 +321,20 @@ func (d *demo) report(all []int, writers []*writer) {
 			continue
 		}
 		fmt.Fprintf(d.out, "altibase-sts-%d  rows=%d\n", i, n)
-		c, err := altibase.Connect(context.Background(), altibase.Endpoint{Host: host(i), Port: port},
-			altibase.Options{Dialect: altibase.DialectSimulator, Password: password, RetryCount: 10, RetryDelay: 20 * time.Millisecond})
-		if err != nil {
-			fmt.Fprintf(d.out, "  %v\n", err)
-			continue
-		}
-		states, err := c.Replications(context.Background())
-		c.Close()
-		if err != nil {
-			fmt.Fprintf(d.out, "  %v\n", err)
-			continue
-		}
-		for _, s := range states {
-			fmt.Fprintf(d.out, "  %-12s XSN=%-12d started=%v\n", s.Name, s.XSN, s.IsStarted)
-		}
+	}
+	fmt.Fprintln(d.out, "\n$ aku status")
+	d.status()
+}
+
+// status runs the real `aku status` (ordinary SYS sessions: it takes no
+// pod's SYSDBA slot). Its exit status is 1 while the mesh is incomplete,
+// as after the scale-down, where pod-2 no longer takes part.
+func (d *demo) status() {
+	cmd := exec.Command(filepath.Join(d.bin, "aku"), "status")
+	cmd.Env = append(os.Environ(), "AKU_CONF="+d.conf, "AKU_ODBC_DRIVER="+altibasetest.PsqlODBCDriver)
+	cmd.Stdout, cmd.Stderr = d.out, d.out
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(d.out, "(aku status: %v)\n", err)
 	}
 }
 
