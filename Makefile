@@ -8,10 +8,12 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 PKG       := github.com/aku-k8s/aku
 LDFLAGS   := -X $(PKG)/cmd/internal/cli.version=$(VERSION) -X $(PKG)/cmd/internal/cli.commit=$(COMMIT)
 DEBS      := unixodbc-dev odbc-postgresql
+# make dist (unixODBC from Debian's source package: dpkg-source, autoreconf) and make rootfs (debootstrap).
+DEBS      += dpkg-dev autoconf automake libtool gettext make binutils debootstrap
 STATICCHECK_VERSION := v0.8.2
 TOOLS     := $(CURDIR)/$(BIN)/tools
 
-.PHONY: all build image test unit lint fmt deps bench demo fuzz clean controlplane helm
+.PHONY: all build image test unit lint fmt deps bench demo fuzz clean controlplane helm dist rootfs
 
 all: build
 
@@ -31,7 +33,7 @@ build: deps
 	ln -sf aku $(BIN)/aku-end
 
 ## test: every test (unit, simulator, ODBC integration under the race detector, and the e2e module on a real control plane).
-test: deps controlplane helm
+test: deps controlplane helm dist rootfs
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 	cd tools/mkimage && $(GO) vet ./... && $(GO) test -count=1 ./...
@@ -44,6 +46,14 @@ unit: deps
 ## controlplane: build (once, then cached in ~/.cache/aku; cold about 11-25 min) etcd, kube-apiserver and kube-controller-manager for the e2e tests.
 controlplane:
 	bash e2e/controlplane/build.sh
+
+## dist: the portable install tree dist/aku (bin/aku, aku-start and aku-end links, lib/libodbc.so.2) for glibc 2.17 and later; zig and unixODBC cached in ~/.cache/aku (cold about 5 min, then seconds). See docs/portable-binaries.md.
+dist: deps
+	GO='$(GO)' LDFLAGS='$(LDFLAGS)' bash build/dist.sh $(CURDIR)/dist/aku
+
+## rootfs: the Debian 11 root filesystem (glibc 2.31, psqlODBC, no driver manager) e2e/portable runs dist/aku in; cached in ~/.cache/aku (cold 1-2 min). Needs root.
+rootfs: deps
+	bash build/rootfs.sh
 
 # Helm for the chart test (e2e/chart_test.go looks for it at $(HELM)), built
 # from the Go module proxy with the release's version stamps (as helm's own
@@ -79,7 +89,7 @@ IMAGE  ?= aku:$(VERSION)
 SOURCE ?= https://github.com/aku-k8s/aku
 
 ## image: the aku image as an OCI archive, dist/aku-image.tar (ctr images import, docker load); no container engine needed.
-image:
+image: dist
 	cd tools/mkimage && $(GO) run . --tree $(CURDIR)/dist/aku --out $(CURDIR)/dist/aku-image.tar \
 		--tag $(IMAGE) --version $(VERSION) --commit $(COMMIT) --source $(SOURCE) \
 		--created $$(git log -1 --format=%ct 2>/dev/null || echo 0) \
@@ -112,4 +122,4 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist
