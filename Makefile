@@ -13,9 +13,13 @@ DEBS      += dpkg-dev autoconf automake libtool gettext make binutils debootstra
 STATICCHECK_VERSION := v0.8.2
 TOOLS     := $(CURDIR)/$(BIN)/tools
 
-.PHONY: all build image test unit lint fmt deps bench demo fuzz clean controlplane helm dist rootfs
+.PHONY: all help build image test unit lint fmt deps bench demo fuzz clean controlplane helm dist rootfs
 
 all: build
+
+## help: this list.
+help:
+	@awk '/^## / { sub(/^## /, ""); split($$0, a, ": "); printf "  %-14s %s\n", a[1], substr($$0, length(a[1]) + 3) }' $(MAKEFILE_LIST)
 
 ## deps: install the Debian packages the build and tests need (cgo ODBC headers, psqlODBC), idempotently.
 deps:
@@ -116,6 +120,9 @@ $(TOOLS)/staticcheck:
 lint: deps $(TOOLS)/staticcheck
 	$(GO) vet ./...
 	$(TOOLS)/staticcheck ./...
+	$(GO) mod tidy -diff
+	cd e2e && $(GO) mod tidy -diff
+	cd tools/mkimage && $(GO) mod tidy -diff
 
 ## fmt: gofmt the tree.
 fmt:
