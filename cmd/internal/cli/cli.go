@@ -122,11 +122,7 @@ func Run(ctx context.Context, args []string, env func(string) string, stdout, st
 		_, err := fmt.Fprintln(stdout, versionString())
 		return err
 	}
-	path, err := configPath(o.config, env)
-	if err != nil {
-		return err
-	}
-	cfg, err := config.Load(path, config.WithEnv(env))
+	cfg, err := loadConfig(o.config, env)
 	if err != nil {
 		return err
 	}
@@ -135,6 +131,15 @@ func Run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 	logger := newLogger(o.logFormat, env, stdout)
 	return runPod(ctx, logger, cfg, o.pod, env, stdout)
+}
+
+// loadConfig locates and loads aku.conf, with the environment's overrides.
+func loadConfig(flagValue string, env func(string) string) (*config.Config, error) {
+	path, err := configPath(flagValue, env)
+	if err != nil {
+		return nil, err
+	}
+	return config.Load(path, config.WithEnv(env))
 }
 
 // configPath locates aku.conf: --config, then $AKU_CONF, then

@@ -54,11 +54,7 @@ func runStatus(ctx context.Context, args []string, env func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	path, err := configPath(o.config, env)
-	if err != nil {
-		return err
-	}
-	cfg, err := config.Load(path, config.WithEnv(env))
+	cfg, err := loadConfig(o.config, env)
 	if err != nil {
 		return err
 	}

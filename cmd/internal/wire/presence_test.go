@@ -68,6 +68,17 @@ func (c *cluster) meshStarted(pods []int) {
 	}
 }
 
+// finish writes on every pod of the mesh once more and checks the end
+// state: every pair replicating, every pod identical, nothing lost.
+func (c *cluster) finish(writers ...*writer) {
+	c.t.Helper()
+	for _, w := range writers {
+		w.burst(30)
+	}
+	c.meshStarted(pods(c.n))
+	c.converge(pods(c.n), []string{"T1"}, writers...)
+}
+
 // joinWithHeldSession joins pod-2 while a DBA holds pod `held`'s SYSDBA
 // session, with writers on pods 0 and 1 throughout.
 func joinWithHeldSession(t *testing.T, held int) {
@@ -92,11 +103,7 @@ func joinWithHeldSession(t *testing.T, held int) {
 	w0.halt()
 	w1.halt()
 	w2 := c.writer(2, "T1")
-	for _, w := range []*writer{w0, w1, w2} {
-		w.burst(30)
-	}
-	c.meshStarted(pods(3))
-	c.converge(pods(3), []string{"T1"}, w0, w1, w2)
+	c.finish(w0, w1, w2)
 }
 
 // A DBA (or a monitoring job) in `isql -sysdba` on a member while a pod
@@ -170,11 +177,7 @@ func TestSameStartTwiceAtOnce(t *testing.T) {
 		}
 	}
 	w2 := c.writer(2, "T1")
-	for _, w := range []*writer{w0, w1, w2} {
-		w.burst(30)
-	}
-	c.meshStarted(pods(3))
-	c.converge(pods(3), []string{"T1"}, w0, w1, w2)
+	c.finish(w0, w1, w2)
 }
 
 // aku-start killed while its SYNC still runs on pod-0, and run again at
@@ -212,11 +215,7 @@ func TestKilledStartRerunWhileItsStatementRuns(t *testing.T) {
 	}
 	c.servers[0].Node().SetDelayOn("SELECT COUNT", 0)
 	w2 := c.writer(2, "T1")
-	for _, w := range []*writer{w0, w1, w2} {
-		w.burst(30)
-	}
-	c.meshStarted(pods(3))
-	c.converge(pods(3), []string{"T1"}, w0, w1, w2)
+	c.finish(w0, w1, w2)
 }
 
 // A start waiting for its own server (a postStart runs before the database
@@ -248,11 +247,7 @@ func TestStartWaitingForItsServerLetsAPeerEnd(t *testing.T) {
 	c.markerGone(1)
 	c.start(1)
 	w0, w2 := c.writer(0, "T1"), c.writer(2, "T1")
-	for _, w := range []*writer{w0, w1, w2} {
-		w.burst(20)
-	}
-	c.meshStarted(pods(3))
-	c.converge(pods(3), []string{"T1"}, w0, w1, w2)
+	c.finish(w0, w1, w2)
 }
 
 // A wrong SYS password fails at once with the cause, naming the pod, and
@@ -323,11 +318,7 @@ func TestMasterKilledDuringThePinFlush(t *testing.T) {
 	c.start(0)
 	c.start(2)
 	w0, w2 := c.writer(0, "T1"), c.writer(2, "T1")
-	for _, w := range []*writer{w0, w1, w2} {
-		w.burst(20)
-	}
-	c.meshStarted(pods(3))
-	c.converge(pods(3), []string{"T1"}, w0, w1, w2)
+	c.finish(w0, w1, w2)
 }
 
 // A marker that cannot be written is found before any replication state
@@ -373,9 +364,5 @@ func TestTwoPodsStartAtOnce(t *testing.T) {
 	}
 	w0.halt()
 	w1, w2 := c.writer(1, "T1"), c.writer(2, "T1")
-	for _, w := range []*writer{w0, w1, w2} {
-		w.burst(30)
-	}
-	c.meshStarted(pods(3))
-	c.converge(pods(3), []string{"T1"}, w0, w1, w2)
+	c.finish(w0, w1, w2)
 }
