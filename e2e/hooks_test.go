@@ -92,28 +92,6 @@ func repState(t *testing.T, s *altibasetest.Server, name string) altibase.Replic
 	return st
 }
 
-func rowCount(t *testing.T, s *altibasetest.Server) int {
-	t.Helper()
-	db, err := sql.Open("odbc", s.ConnString(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err = db.QueryRow("SELECT COUNT(*) FROM T1").Scan(&n)
-		if err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // The shipped hooks, run as the pods of a real StatefulSet (created and
 // scaled by the real controller manager) with only the manifests' Role,
 // against simulated Altibase servers: each pod joins in turn, a scale-down
@@ -183,7 +161,7 @@ REPLICATIONS = ( REPLICATION_NAME_PREFIX = AKU_REP  SYNC_PARALLEL_COUNT = 2 ( SY
 		}
 	}
 	for i, s := range servers {
-		if n := rowCount(t, s); n != 300 {
+		if n := framework.RowCount(t, s, "T1"); n != 300 {
 			t.Errorf("pod %d holds %d rows, want 300", i, n)
 		}
 	}

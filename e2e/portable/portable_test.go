@@ -35,6 +35,7 @@ import (
 
 	"github.com/aku-k8s/aku/altibase"
 	"github.com/aku-k8s/aku/altibase/altibasetest"
+	"github.com/aku-k8s/aku/e2e/framework"
 )
 
 const (
@@ -412,7 +413,7 @@ REPLICATIONS = ( REPLICATION_NAME_PREFIX = AKU_REP  SYNC_PARALLEL_COUNT = 2 ( SY
 		t.Fatalf("aku -p start of pod-1 in the root filesystem: %v", err)
 	}
 	for i, s := range servers {
-		if n := rowCount(t, s); n != 100 {
+		if n := framework.RowCount(t, s, "T1"); n != 100 {
 			t.Errorf("pod-%d holds %d rows, want 100", i, n)
 		}
 		if st := repState(t, s, "AKU_REP_01"); !st.IsStarted {
@@ -434,28 +435,6 @@ func exec1(t *testing.T, s *altibasetest.Server, sysdba bool, stmt string) {
 	if _, err := db.Exec(stmt); err != nil {
 		t.Fatalf("%s: %v", stmt, err)
 	}
-}
-
-func rowCount(t *testing.T, s *altibasetest.Server) int {
-	t.Helper()
-	db, err := sql.Open("odbc", s.ConnString(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err = db.QueryRow("SELECT COUNT(*) FROM T1").Scan(&n)
-		if err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 func repState(t *testing.T, s *altibasetest.Server, name string) altibase.ReplicationState {
