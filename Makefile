@@ -104,9 +104,14 @@ image: dist
 demo: build
 	$(GO) run ./cmd/internal/demo --bin $(BIN)
 
-## bench: speed and memory goals, measured.
-bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+## bench: aku side by side with the original's sequence (4 simulated pods, realistic latency, BENCH_RUNS runs), bin/aku's peak RSS, the simulator's speed; writes docs/bench/report.md and timeline.svg (about 12 min).
+BENCH_RUNS ?= 6
+BENCH_OUT  ?= $(CURDIR)/docs/bench
+bench: build
+	AKU_BENCH_RUNS=$(BENCH_RUNS) AKU_BENCH_OUT=$(BENCH_OUT) AKU_BENCH_BIN=$(CURDIR)/$(BIN)/aku \
+	AKU_BENCH_DIST=$(CURDIR)/dist/aku AKU_BENCH_VERSION=$(VERSION) \
+		$(GO) test -run '^$$' -bench '^BenchmarkSpeed$$' -benchtime 1x -timeout 40m ./cmd/internal/wire
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 10m ./altibase/...
 
 ## fuzz: run the aku.conf parser fuzzer for FUZZTIME (default 2m).
 FUZZTIME ?= 2m

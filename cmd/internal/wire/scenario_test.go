@@ -1,9 +1,11 @@
 package wire_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/aku-k8s/aku/altibase"
+	"github.com/aku-k8s/aku/cmd/internal/original"
 )
 
 // Scale 1 to 4 with writes on pod-0 before and during every join, and on
@@ -40,10 +42,12 @@ func TestScaleUpWithWritesEverywhere(t *testing.T) {
 	c.converge([]int{0, 1, 2, 3}, []string{"T1"}, writers...)
 }
 
-// The original's documented join order, run by hand on the same cluster,
-// loses rows written on a non-master peer after pod-0's SYNC snapshot
-// (altibase.md section 8; conformance case 30): the harness sees the loss
-// that TestScaleUpWithWritesEverywhere proves aku avoids.
+// The original's documented join order, run by its reference driver
+// (package original, one statement at a time as run by hand on real
+// servers) on the same cluster, loses rows written on a non-master peer
+// after pod-0's SYNC snapshot (altibase.md section 8; conformance case 30):
+// the harness sees the loss that TestScaleUpWithWritesEverywhere proves aku
+// avoids.
 func TestDocumentedJoinOrderLosesPeerWrites(t *testing.T) {
 	c := newCluster(t, 3, oneGroup())
 	c.start(0)
@@ -53,27 +57,19 @@ func TestDocumentedJoinOrderLosesPeerWrites(t *testing.T) {
 	c.converge([]int{0, 1}, []string{"T1"}, w1)
 
 	ctx := bounded(t)
-	p0, p1, p2 := c.client(0), c.client(1), c.client(2)
-	items := []altibase.Item{{User: "SYS", Table: "T1"}}
-	for _, r := range []altibase.Replication{
-		{Name: "AKU_REP_02", RemoteHost: c.host(0), RemotePort: c.replPort, Items: items},
-		{Name: "AKU_REP_12", RemoteHost: c.host(1), RemotePort: c.replPort, Items: items},
-	} {
-		if err := p2.CreateReplication(ctx, r); err != nil {
-			t.Fatal(err)
+	cfg := c.originalConfig()
+	cfg.Sequential = true
+	cfg.Checkpoint = func(_ context.Context, step string) error {
+		if step == original.StepSynced {
+			w1.burst(40) // written on pod-1 after the snapshot
 		}
+		return nil
 	}
-	must(t, p2.Truncate(ctx, items))
-	must(t, p0.Sync(ctx, "AKU_REP_02", 1))
-	w1.burst(40) // written on pod-1 after the snapshot
-	must(t, p2.Start(ctx, "AKU_REP_02"))
-	must(t, p1.Start(ctx, "AKU_REP_12"))
-	must(t, p2.Start(ctx, "AKU_REP_12"))
+	must(t, original.Start(ctx, c.originalPods(), 2, cfg))
+	p1 := c.client(1)
 	must(t, p1.Flush(ctx, "AKU_REP_12", altibase.FlushOptions{All: true}))
 	must(t, p1.Flush(ctx, "AKU_REP_01", altibase.FlushOptions{All: true}))
-	for _, p := range []*altibase.Conn{p0, p1, p2} {
-		p.Close() // one SYSDBA session per server: the checker needs it
-	}
+	p1.Close() // one SYSDBA session per server: the checker needs it
 
 	if d := c.diff([]int{1, 2}, []string{"T1"}, nil); d == "" {
 		t.Fatal("pod-2 holds every row of pod-1: the simulator hides the documented order's loss")
