@@ -33,9 +33,31 @@ func (r *Runner) End(ctx context.Context) error {
 		log.Info("Replication flush has ended.")
 	}
 
+	why, reason := IntentUnknown, ""
+	if r.Intent != nil {
+		why, reason = r.Intent(ctx)
+	}
+	reset := ShouldReset(r.Opts.ResetAtEnd, k, why)
+
+	// A pod that keeps its state leaves its own senders started: the server
+	// stops them as it shuts down and starts them again at boot
+	// (REPLICATION_SENDER_AUTO_START), from the restart points they keep, and
+	// start's resume path finds them running. Each STOP here would cost a
+	// tick of the server clock (the server runs them one at a time) for
+	// nothing. The peers' senders toward this pod are stopped, so they do
+	// not retry against a server that is going away.
+	stopping := related
+	if !reset {
+		stopping = map[*node][]string{}
+		for n, names := range related {
+			if n != m.self {
+				stopping[n] = names
+			}
+		}
+	}
 	log.Info("Stop replications.")
-	err = m.each(ctx, nodesOf(m, related), func(ctx context.Context, n *node) error {
-		for _, name := range related[n] {
+	err = m.each(ctx, nodesOf(m, stopping), func(ctx context.Context, n *node) error {
+		for _, name := range stopping[n] {
 			if err := stopAndReset(ctx, n, name, false); err != nil {
 				return err
 			}
@@ -47,11 +69,7 @@ func (r *Runner) End(ctx context.Context) error {
 	}
 	log.Info("Replication stop has ended.")
 
-	why, reason := IntentUnknown, ""
-	if r.Intent != nil {
-		why, reason = r.Intent(ctx)
-	}
-	if !ShouldReset(r.Opts.ResetAtEnd, k, why) {
+	if !reset {
 		skip := resetSkipReason(r.Opts.ResetAtEnd, k, why, reason)
 		log.Info("Replication reset skipped.", "why", skip)
 		r.event(ctx, false, "AkuResetSkipped", "replication reset skipped: "+skip)

@@ -235,3 +235,34 @@ func TestMeshGaps(t *testing.T) {
 		})
 	}
 }
+
+// A pod that keeps its state (restart) does not stop its own senders: the
+// server stops them at shutdown and starts them at boot, and each STOP
+// costs a tick. The peers' senders toward it are stopped.
+func TestEndOfARestartKeepsOwnSendersStarted(t *testing.T) {
+	c := newFakeCluster(4)
+	c.down[3] = true
+	upTo(t, c, 3)
+	opts := testOptions(t)
+	opts.ResetAtEnd = ResetNever
+	if err := runner(c, 2, opts).End(bounded(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range c.traceOf(2) {
+		if strings.HasPrefix(stmt, "STOP") || strings.HasPrefix(stmt, "RESET") {
+			t.Errorf("the restarting pod ran %q", stmt)
+		}
+	}
+	for pod, name := range map[int]string{0: "R_02", 1: "R_12"} {
+		if o := c.servers[pod].objs[name]; o.started {
+			t.Errorf("pod%d %s still started", pod, name)
+		}
+	}
+	// It comes back through the resume path with nothing lost.
+	if err := runner(c, 2, opts).Start(bounded(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(c.traceOf(2), "TRUNCATE SYS.T1") {
+		t.Error("a pod that kept its state was truncated")
+	}
+}
