@@ -49,9 +49,9 @@ func TestInfoGolden(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"info-manual", []string{"-i", "--show-password", "--config", "testdata/manual-sample.conf"}},
+		// The manual's sample with the password shown is TestInfoMatchesManual.
 		{"info-manual-masked", []string{"--info", "--config", "testdata/manual-sample.conf"}},
-		{"info-three-groups", []string{"-i", "--config=testdata/manual-three-groups.conf"}},
+		{"info-three-groups", []string{"-i", "--config=../../../lifecycle/config/testdata/valid-manual-three-groups.conf"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
