@@ -186,11 +186,6 @@ func Start(ctx context.Context, pods []Pod, k int, cfg Config) error {
 		return err
 	}
 	defer d.close()
-	if k == 0 {
-		d.log().Info("Start as MASTER Pod.")
-	} else {
-		d.log().Info("Start as SLAVE Pod.")
-	}
 	// ④ Create the objects; an existing one (a restart) is kept.
 	kept := map[string]bool{} // per group prefix, slave: object toward pod-0 has a restart point
 	var jobs []job
@@ -345,11 +340,6 @@ func End(ctx context.Context, pods []Pod, k int, cfg Config) error {
 		return err
 	}
 	defer d.close()
-	if k == 0 {
-		d.log().Info("Start as MASTER Pod.")
-	} else {
-		d.log().Info("Start as SLAVE Pod.")
-	}
 	// The related objects: all of this pod's, and each peer's toward it.
 	related := map[int][]string{}
 	for _, g := range cfg.Groups {
@@ -472,6 +462,11 @@ func open(ctx context.Context, pods []Pod, k int, cfg Config) (*driver, error) {
 	if err := d.run(ctx, jobs); err != nil {
 		d.close()
 		return nil, err
+	}
+	if k == 0 { // the original's role line, for start and end alike
+		d.log().Info("Start as MASTER Pod.")
+	} else {
+		d.log().Info("Start as SLAVE Pod.")
 	}
 	if err := d.checkpoint(ctx, StepConnected); err != nil {
 		d.close()
