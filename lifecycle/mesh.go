@@ -126,7 +126,7 @@ func (m *mesh) dialPeers(ctx context.Context, d Dialer) (busy []string, err erro
 			case errors.Is(err, ErrUnreachable):
 				m.log.Info("Peer is not reachable.", "pod", mem.Name, "err", err)
 			default:
-				m.log.Error("Peer answered but refused aku's login.", "pod", mem.Name, "err", err)
+				m.log.Error("Peer cannot be used.", "pod", mem.Name, "err", err)
 				refused = append(refused, fmt.Errorf("%s: %w", mem.Name, err))
 			}
 		}()
@@ -146,17 +146,7 @@ func (r *Runner) pause(ctx context.Context, busy bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if r.Sleep != nil {
-		return r.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return r.sleep(ctx, d)
 }
 
 // notices logs a wait when it begins and again every noticeEvery, so a
@@ -174,12 +164,18 @@ func (n *notices) say(log *slog.Logger, key, msg string, args ...any) {
 	log.Info(msg, args...)
 }
 
+// close releases every session; closing again (or a nil mesh) does nothing.
 func (m *mesh) close() {
+	if m == nil {
+		return
+	}
 	if m.self != nil {
 		m.self.srv.Close()
+		m.self = nil
 	}
-	for _, p := range m.peers {
+	for j, p := range m.peers {
 		p.srv.Close()
+		delete(m.peers, j)
 	}
 }
 

@@ -62,11 +62,9 @@ func (r *Runner) Start(ctx context.Context) (err error) {
 		r.event(ctx, false, "AkuWaitingForMaster", "waiting for pod-0 to be Ready before the sync")
 		log.Info("Wait for the MASTER pod to be Ready.")
 		if err := r.WaitReady(ctx, 0); err != nil {
-			m = &mesh{}
 			return fmt.Errorf("%w: %w", ErrMasterAbsent, err)
 		}
 		if m, err = r.open(ctx, true); err != nil {
-			m = &mesh{}
 			return err
 		}
 		if err := m.refresh(ctx, m.all()); err != nil {

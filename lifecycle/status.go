@@ -95,7 +95,7 @@ func Report(groups []Group, views []ServerView) MeshReport {
 			}
 			return false
 		}
-		return v.States.kept(Name(g.Prefix, 0, v.Member.Ordinal))
+		return IsMember(v.States, g, v.Member.Ordinal, 0)
 	}
 	var problems, absent []string
 	present := 0
@@ -182,13 +182,9 @@ func direction(from, to ServerView, g Group) DirectionStatus {
 	if gap, ok := from.Gaps[name]; ok {
 		d.Gap = gap
 	}
+	d.Problem = notReplicating(from.States, name, true)
 	switch {
-	case !d.Exists:
-		d.Problem = "missing"
-	case !d.Started:
-		d.Problem = "not started"
-	case d.XSN == -1:
-		d.Problem = "reset (no restart point)"
+	case d.Problem != "":
 	case d.Sender == "none":
 		d.Problem = "started, but no sender runs"
 	case d.Sender == "network error":

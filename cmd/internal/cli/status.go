@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aku-k8s/aku/cmd/internal/wire"
+	"github.com/aku-k8s/aku/k8s"
 	"github.com/aku-k8s/aku/lifecycle"
 	"github.com/aku-k8s/aku/lifecycle/config"
 )
@@ -91,10 +92,14 @@ func readMesh(ctx context.Context, cfg *config.Config) (lifecycle.MeshReport, er
 		return lifecycle.MeshReport{}, err
 	}
 	opts.RetryCount = 0 // a status is a snapshot: no waiting for servers
-	views := make([]lifecycle.ServerView, cfg.ServerCount)
+	dns := &k8s.DNS{StsName: cfg.STSName, SvcName: cfg.SVCName, HostFormat: cfg.HostFormat, ServerCount: cfg.ServerCount}
+	members, err := dns.Members(ctx)
+	if err != nil {
+		return lifecycle.MeshReport{}, err
+	}
+	views := make([]lifecycle.ServerView, len(members))
 	var wg sync.WaitGroup
-	for i := range views {
-		m := lifecycle.Member{Ordinal: i, Name: fmt.Sprintf("%s-%d", cfg.STSName, i), Host: cfg.Host(i)}
+	for i, m := range members {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

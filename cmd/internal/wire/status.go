@@ -38,14 +38,10 @@ func ReadServer(ctx context.Context, m lifecycle.Member, port int, opts altibase
 		return v
 	}
 	defer c.Close()
-	list, err := c.Replications(ctx)
+	states, err := (&Server{c: c}).Replications(ctx)
 	if err != nil {
 		v.Err = fmt.Errorf("read replications: %w", err)
 		return v
-	}
-	states := make([]lifecycle.RepState, len(list))
-	for i, r := range list {
-		states[i] = lifecycle.RepState{Name: r.Name, XSN: r.XSN, IsStarted: r.IsStarted}
 	}
 	v.States = lifecycle.StatesOf(states)
 	senders, err := c.Senders(ctx)
