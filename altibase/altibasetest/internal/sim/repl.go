@@ -215,8 +215,8 @@ func (s *Session) execAlterRepl(ctx context.Context, x *alterReplStmt) (*Result,
 	return &Result{Tag: "ALTER"}, nil
 }
 
-// waitClock makes a successful START (tickWait) or STOP (stopWait) return
-// on the server clock under a tick-aligned profile.
+// waitClock makes a successful START (tickWait), STOP (stopWait) or SYNC
+// (syncWait) return on the server clock under a tick-aligned profile.
 func (n *Node) waitClock(ctx context.Context, wait func(now time.Time) time.Duration) error {
 	if !n.opts.Profile.TickAligned {
 		return nil

@@ -54,7 +54,7 @@ func (n *Node) sync(ctx context.Context, r *replication, only bool, tables []syn
 	if only {
 		unpin()
 		n.closePeer(pc)
-		return n.waitSyncEnd(ctx, begin)
+		return n.waitClock(ctx, func(now time.Time) time.Duration { return syncWait(begin, now) })
 	}
 	n.mu.Lock()
 	if r.sender != nil {
@@ -70,7 +70,7 @@ func (n *Node) sync(ctx context.Context, r *replication, only bool, tables []syn
 	}
 	n.launchSenderLocked(r, pc)
 	n.mu.Unlock()
-	return n.waitSyncEnd(ctx, begin)
+	return n.waitClock(ctx, func(now time.Time) time.Duration { return syncWait(begin, now) })
 }
 
 // minSyncTime is the shortest SYNC a real server showed: 2.0 s even for
@@ -91,15 +91,6 @@ func syncWait(begin, now time.Time) time.Duration {
 		end = tick.Add(time.Second)
 	}
 	return end.Sub(now)
-}
-
-// waitSyncEnd makes a successful SYNC or SYNC ONLY return as syncWait says
-// under a tick-aligned profile.
-func (n *Node) waitSyncEnd(ctx context.Context, begin time.Time) error {
-	if !n.opts.Profile.TickAligned {
-		return nil
-	}
-	return n.sleep(ctx, syncWait(begin, n.now()))
 }
 
 // snapshot copies the rows of the items (or of the TABLE list) under the
