@@ -83,15 +83,8 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/aku-dist.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-# The Debian mirror apt is configured with (deb822 .sources or one-line
-# .list files), for the deb-src line.
-configured_mirror() {
-  {
-    grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{for (i = 2; i <= NF; i++) print $i}'
-    grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
-      awk '{for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) {print $i; break}}'
-  } | grep -E '/debian/?$' | head -n 1 || true
-}
+# The Debian mirror for the deb-src line.
+. "$(dirname "$0")/mirror.sh"
 
 ensure_zig() {
   if [ -x "$ZIG" ] && [ "$("$ZIG" version 2>/dev/null)" = "$ZIG_VERSION" ]; then
@@ -144,8 +137,7 @@ ensure_unixodbc() {
   for tool in apt-get dpkg-source autoreconf make strip; do
     command -v "$tool" >/dev/null || die "$tool is missing (make deps installs it)"
   done
-  mirror=${DEBIAN_MIRROR:-$(configured_mirror)}
-  mirror=${mirror:-http://deb.debian.org/debian}
+  mirror=$(debian_mirror)
   [ -r /usr/share/keyrings/debian-archive-keyring.gpg ] && keyring="[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
   log "fetching unixodbc $UNIXODBC_VERSION source from $mirror $DEBIAN_SUITE"
   mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"

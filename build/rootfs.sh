@@ -55,15 +55,8 @@ if [ -f "$STAMP" ]; then
   exit 0
 fi
 
-configured_mirror() {
-  {
-    grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{for (i = 2; i <= NF; i++) print $i}'
-    grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
-      awk '{for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) {print $i; break}}'
-  } | grep -E '/debian/?$' | head -n 1 || true
-}
-MIRROR=${DEBIAN_MIRROR:-$(configured_mirror)}
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
+. "$(dirname "$0")/mirror.sh"
+MIRROR=$(debian_mirror)
 
 TMP=$DIR/.root.tmp
 # debootstrap mounts /proc and /sys inside the target while it works; an

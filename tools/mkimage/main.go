@@ -91,9 +91,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(layerTar)), nil
-	}, tarball.WithMediaType(types.OCILayer))
+	layer, err := layerFrom(layerTar)
 	if err != nil {
 		return err
 	}
@@ -104,9 +102,7 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		rt, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-			return io.NopCloser(bytes.NewReader(rtTar)), nil
-		}, tarball.WithMediaType(types.OCILayer))
+		rt, err := layerFrom(rtTar)
 		if err != nil {
 			return err
 		}
@@ -191,6 +187,13 @@ func filesTar(files []string, mtime time.Time) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// layerFrom is an OCI layer (gzipped by go-containerregistry) of a tar.
+func layerFrom(tarBytes []byte) (v1.Layer, error) {
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(tarBytes)), nil
+	}, tarball.WithMediaType(types.OCILayer))
+}
+
 // treeTar is the layer: every entry of the tree under opt/aku, sorted,
 // root-owned, with fixed times; directories 0755, files as they are (the
 // tree is 0755 already), links as links.
@@ -209,10 +212,8 @@ func treeTar(tree string, mtime time.Time) ([]byte, error) {
 	sort.Strings(paths)
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	for _, dir := range []string{"opt/"} {
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: dir, Mode: 0o755, ModTime: mtime}); err != nil {
-			return nil, err
-		}
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: "opt/", Mode: 0o755, ModTime: mtime}); err != nil {
+		return nil, err
 	}
 	for _, p := range paths {
 		rel, err := filepath.Rel(tree, p)

@@ -42,13 +42,6 @@ type Span struct {
 	Op         string // STOP, START, SYNC, ...
 	Object     string // replication name, if any
 	Begin, End time.Time
-	Failed     bool // the server answered with an error (possibly one taken as success)
-}
-
-// Step is a checkpoint a run passed.
-type Step struct {
-	Name string
-	At   time.Time
 }
 
 // Run is one `-p start` or `-p end` of one pod.
@@ -57,7 +50,6 @@ type Run struct {
 	Action     string // "start" or "end"
 	Begin, End time.Time
 	Spans      []Span
-	Steps      []Step
 }
 
 // Total is the run's wall time.

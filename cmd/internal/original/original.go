@@ -46,6 +46,7 @@ import (
 	"time"
 
 	"github.com/aku-k8s/aku/altibase"
+	"github.com/aku-k8s/aku/cmd/internal/wire"
 	"github.com/aku-k8s/aku/lifecycle/config"
 )
 
@@ -145,9 +146,9 @@ var (
 // position 0..AKU_SERVER_COUNT-1 at cfg.Host(n), AKU_PORT_NO, and the
 // client options of the configuration.
 func FromConfig(cfg *config.Config, log *slog.Logger) ([]Pod, Config, error) {
-	d, err := altibase.ParseDialect(string(cfg.ODBCDialect))
+	opts, err := wire.ClientOptions(cfg, log)
 	if err != nil {
-		return nil, Config{}, fmt.Errorf("AKU_ODBC_DIALECT: %w", err)
+		return nil, Config{}, err
 	}
 	pods := make([]Pod, cfg.ServerCount)
 	for i := range pods {
@@ -155,11 +156,7 @@ func FromConfig(cfg *config.Config, log *slog.Logger) ([]Pod, Config, error) {
 		pods[i] = Pod{Name: fmt.Sprintf("%s-%d", cfg.STSName, i), SQL: altibase.Endpoint{Host: h, Port: cfg.PortNo}, Host: h}
 	}
 	c := Config{
-		Client: altibase.Options{
-			Dialect: d, Driver: cfg.ODBCDriver, Password: cfg.SysPassword.Reveal(),
-			LoginTimeout: cfg.LoginTimeout, QueryTimeout: cfg.QueryTimeout, NLSUse: cfg.NLSUse,
-			RetryCount: cfg.QueryRetryCount, RetryDelay: cfg.QueryRetryDelay, Logger: log,
-		},
+		Client:              opts, // the same client options as aku's hooks
 		ReplicationPort:     cfg.ReplicationPortNo,
 		FlushAtStart:        cfg.FlushAtStart,
 		FlushTimeoutAtStart: cfg.FlushTimeoutAtStart,

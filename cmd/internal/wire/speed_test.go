@@ -363,24 +363,22 @@ type spanRecorder struct {
 	mu    sync.Mutex
 	step  string
 	spans []bench.Span
-	steps []bench.Step
 }
 
 func (r *spanRecorder) checkpoint(_ context.Context, step string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.step = step
-	r.steps = append(r.steps, bench.Step{Name: step, At: time.Now()})
 	return nil
 }
 
 // note records one of aku's statements.
-func (r *spanRecorder) note(server int, op, object string, begin time.Time, err error) {
+func (r *spanRecorder) note(server int, op, object string, begin time.Time) {
 	end := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.spans = append(r.spans, bench.Span{Server: server, Phase: akuPhase(op, r.step), Op: op, Object: object,
-		Begin: begin, End: end, Failed: err != nil})
+		Begin: begin, End: end})
 }
 
 // observe records one of the original's statements.
@@ -388,13 +386,13 @@ func (r *spanRecorder) observe(s original.Statement) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.spans = append(r.spans, bench.Span{Server: s.Pod, Phase: originalPhase(s.Kind), Op: string(s.Kind),
-		Object: s.Replication, Begin: s.Begin, End: s.End, Failed: s.Err != nil})
+		Object: s.Replication, Begin: s.Begin, End: s.End})
 }
 
 func (r *spanRecorder) run(pod int, action string, begin, end time.Time) bench.Run {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return bench.Run{Pod: pod, Action: action, Begin: begin, End: end, Spans: r.spans, Steps: r.steps}
+	return bench.Run{Pod: pod, Action: action, Begin: begin, End: end, Spans: r.spans}
 }
 
 // akuPhase: what aku runs between StepJoinStopped and StepPinned is the pin
@@ -444,7 +442,7 @@ type tracedDialer struct {
 func (d *tracedDialer) Dial(ctx context.Context, m lifecycle.Member) (lifecycle.Server, error) {
 	begin := time.Now()
 	srv, err := d.inner.Dial(ctx, m)
-	d.rec.note(m.Ordinal, "CONNECT", "", begin, err)
+	d.rec.note(m.Ordinal, "CONNECT", "", begin)
 	if err != nil {
 		return nil, err
 	}
@@ -460,7 +458,7 @@ type tracedServer struct {
 func (t *tracedServer) do(op, object string, f func() error) error {
 	begin := time.Now()
 	err := f()
-	t.rec.note(t.pod, op, object, begin, err)
+	t.rec.note(t.pod, op, object, begin)
 	return err
 }
 
