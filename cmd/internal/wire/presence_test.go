@@ -204,11 +204,13 @@ func TestKilledStartRerunWhileItsStatementRuns(t *testing.T) {
 		zombie.Close() // the server ends the dead client's session when the statement ends
 		running <- err
 	}()
-	time.Sleep(200 * time.Millisecond) // the statement is under way
 	r := c.runner(2, nil)
 	r.Checkpoint = func(context.Context, string) error { w0.burst(5); w1.burst(5); return nil }
 	if err := r.Start(bounded(t)); err != nil {
 		t.Fatalf("re-run of start pod-2: %v", err)
+	}
+	if !strings.Contains(c.logs.String(), "pods=[altibase-sts-0]") {
+		t.Error("the re-run did not wait for pod-0's SYSDBA session")
 	}
 	if err := <-running; err != nil {
 		t.Fatalf("the slow statement: %v", err)
