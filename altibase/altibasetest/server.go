@@ -1,6 +1,7 @@
 package altibasetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -38,6 +39,11 @@ type Options struct {
 	SysPassword     string // SYS's password, default "manager"
 	Properties      map[string]int64
 	Profile         Profile
+	// InitSQL runs as SYS, one statement at a time, once the engine is
+	// open and before the service port accepts anyone: the schema a
+	// database image creates at first boot. Start fails on the first
+	// statement that fails, serving nothing.
+	InitSQL []string
 	// Logf, if set, receives a line per connection event and statement.
 	Logf func(format string, args ...any)
 
@@ -137,6 +143,11 @@ func (s *Server) Start() error {
 		_ = nl.Close()
 		return fmt.Errorf("altibasetest: open engine %q: %w", s.opts.Name, err)
 	}
+	if err := runInit(eng, s.opts.SysPassword, s.opts.InitSQL); err != nil {
+		eng.Kill()
+		_ = nl.Close()
+		return fmt.Errorf("altibasetest: init SQL on %q: %w", s.opts.Name, err)
+	}
 	ws, err := s.newWire()
 	if err != nil {
 		eng.Kill()
@@ -157,6 +168,27 @@ func (s *Server) Start() error {
 		}
 	}(s.ln, s.served)
 	s.logf("listening service=%s replication=%s", s.addrLocked(), eng.ReplicationAddr())
+	return nil
+}
+
+// runInit executes stmts in one SYS session.
+func runInit(eng engine, password string, stmts []string) error {
+	if len(stmts) == 0 {
+		return nil
+	}
+	sess, err := eng.Login(sim.Login{User: "SYS", Password: password})
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	for _, q := range stmts {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		_, err := sess.Exec(ctx, q)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
 	return nil
 }
 

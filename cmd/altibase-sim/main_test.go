@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -222,4 +223,30 @@ func replState(t *testing.T, c *sql.Conn) (started, xsn int64) {
 func replicationTo(name, peerReplication string) string {
 	host, port, _ := splitAddr(peerReplication)
 	return fmt.Sprintf("CREATE REPLICATION %s WITH '%s', %d FROM SYS.T TO SYS.T", name, host, port)
+}
+
+// TestProcessInitSQL: --init-sql creates the schema on the first boot of a
+// data directory only; a restart on the same data keeps the rows it holds
+// (the statements are not run again, so CREATE TABLE does not fail).
+func TestProcessInitSQL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	altibasetest.RequireDriver(t)
+	bin := buildSim(t)
+	data := t.TempDir()
+	initSQL := filepath.Join(t.TempDir(), "init.sql")
+	if err := os.WriteFile(initSQL, []byte("-- first-boot schema\nCREATE TABLE T1 (ID INTEGER,\n  V VARCHAR(40), PRIMARY KEY (ID));\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := startSim(t, bin, "pod-0", "--listen", "127.0.1.23:0", "--data", data, "--init-sql", initSQL)
+	c := sysdba(t, a.service)
+	mustExec(t, c, "INSERT INTO T1 VALUES (1, 'one')")
+	_ = c.Close()
+	a.kill(t)
+	a = startSim(t, bin, "pod-0", "--listen", a.service, "--replication-listen", a.replication, "--data", data, "--init-sql", initSQL)
+	c = sysdba(t, a.service)
+	if n := queryInt(t, c, "SELECT COUNT(*) FROM T1"); n != 1 {
+		t.Fatalf("after a restart T1 has %d rows, want 1", n)
+	}
 }

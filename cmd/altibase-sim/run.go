@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -25,6 +27,7 @@ type options struct {
 	properties  propertyFlag
 	profile     string
 	logLevel    string
+	initSQL     string
 }
 
 // propertyFlag collects repeated --property NAME=VALUE flags.
@@ -57,6 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Var(o.properties, "property", "server property NAME=VALUE (repeatable), e.g. ADMIN_MODE=1")
 	fs.StringVar(&o.profile, "profile", "fast", "latency profile: fast or realistic")
 	fs.StringVar(&o.logLevel, "log-level", "info", "info, or debug to log every connection and statement")
+	fs.StringVar(&o.initSQL, "init-sql", "", "file of ;-terminated statements run as SYS before serving, only when --data holds no database yet (a database image's first-boot schema)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -84,6 +88,17 @@ func (o *options) serverOptions(logger *log.Logger) (altibasetest.Options, error
 		}
 		so.ReplicationPort = rport
 	}
+	if o.initSQL != "" {
+		fresh, err := freshData(o.dataDir)
+		if err != nil {
+			return so, fmt.Errorf("--data: %w", err)
+		}
+		if fresh {
+			if so.InitSQL, err = readInitSQL(o.initSQL); err != nil {
+				return so, fmt.Errorf("--init-sql: %w", err)
+			}
+		}
+	}
 	switch o.profile {
 	case "fast":
 	case "realistic":
@@ -99,6 +114,49 @@ func (o *options) serverOptions(logger *log.Logger) (altibasetest.Options, error
 		return so, fmt.Errorf("--log-level %q: want info or debug", o.logLevel)
 	}
 	return so, nil
+}
+
+// storeFile is the file the simulator keeps a durable database in.
+const storeFile = "altibase.db"
+
+// freshData reports whether dir holds no database yet (an in-memory server
+// always starts empty).
+func freshData(dir string) (bool, error) {
+	if dir == "" {
+		return true, nil
+	}
+	_, err := os.Stat(filepath.Join(dir, storeFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	return false, err
+}
+
+// readInitSQL reads ;-terminated statements; lines starting with -- are
+// comments.
+func readInitSQL(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var stmts []string
+	var cur strings.Builder
+	for _, line := range strings.Split(string(b), "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "--") {
+			continue
+		}
+		cur.WriteString(t)
+		cur.WriteByte(' ')
+		if strings.HasSuffix(t, ";") {
+			stmts = append(stmts, strings.TrimSuffix(strings.TrimSpace(cur.String()), ";"))
+			cur.Reset()
+		}
+	}
+	if rest := strings.TrimSpace(cur.String()); rest != "" {
+		return nil, fmt.Errorf("%s: statement without a final ';': %q", path, rest)
+	}
+	return stmts, nil
 }
 
 func splitAddr(addr string) (string, int, error) {
