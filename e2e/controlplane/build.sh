@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the control plane aku's tests run against -- kube-apiserver and
-# kube-controller-manager (k8s.io/kubernetes) and etcd -- from the Go module
+# kube-controller-manager (k8s.io/kubernetes) and etcd -- and the node the
+# real-node tests run pods on -- kubelet, kube-scheduler (k8s.io/kubernetes)
+# and CoreDNS with its kubernetes plugin -- from the Go module
 # proxy into a cache directory, with the version stamped by ldflags. No
 # prebuilt download is reachable here, so this is the only way to get them.
 #
@@ -8,7 +10,9 @@
 # returns in well under a second. A cold build -- empty Go build and module
 # caches, so everything is downloaded from the proxy and compiled -- took 11
 # minutes on 2 shared cores (etcd 2, kube-apiserver 7, the controller
-# manager 2); allow 15-25 on a busier machine. It needs only Go and the
+# manager 2); allow 15-25 on a busier machine. The node's parts add about 8
+# (kubelet 5 sharing the apiserver's build cache, the scheduler under 1,
+# CoreDNS 2-3). It needs only Go and the
 # module proxy. Nothing is written into the repository: the build modules are
 # generated in a temporary directory. Concurrent runs are serialised by a lock
 # file, and each binary is built under a temporary name and renamed only when
@@ -17,11 +21,13 @@
 # Usage: build.sh            (progress on stderr; the bin directory is the
 #                             last line of stdout)
 # Env:   AKU_CACHE (default ~/.cache/aku), K8S_VERSION (v1.37.2),
-#        ETCD_VERSION (v3.6.16), BUILD_PARALLELISM (go build -p, default 2)
+#        ETCD_VERSION (v3.6.16), COREDNS_VERSION (v1.15.0),
+#        BUILD_PARALLELISM (go build -p, default 2)
 set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-v1.37.2}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
+COREDNS_VERSION=${COREDNS_VERSION:-v1.15.0}
 STAGING_VERSION=v0${K8S_VERSION#v1}          # v1.37.2 -> v0.37.2
 CACHE=${AKU_CACHE:-$HOME/.cache/aku}
 BIN=$CACHE/controlplane/k8s-$K8S_VERSION-etcd-$ETCD_VERSION/bin
@@ -30,12 +36,20 @@ PAR=${BUILD_PARALLELISM:-2}
 log() { echo "build.sh $(date -u +%H:%M:%S) $*" >&2; }
 
 have() { # have NAME EXPECTED-SUBSTRING-OF-its---version
-  [ -x "$BIN/$1" ] && "$BIN/$1" --version 2>/dev/null | grep -qF -- "$2"
+  local flag=--version
+  [ "$1" = coredns ] && flag=-version
+  [ -x "$BIN/$1" ] && "$BIN/$1" $flag 2>/dev/null | grep -qF -- "$2"
 }
-have_k8s() { have kube-apiserver "Kubernetes $K8S_VERSION" && have kube-controller-manager "Kubernetes $K8S_VERSION"; }
+K8S_CMDS="kube-apiserver kube-controller-manager kubelet kube-scheduler"
+have_k8s() {
+  local c
+  for c in $K8S_CMDS; do have "$c" "Kubernetes $K8S_VERSION" || return 1; done
+}
 have_etcd() { have etcd "etcd Version: ${ETCD_VERSION#v}"; }
+have_coredns() { have coredns "CoreDNS-${COREDNS_VERSION#v}"; }
+have_all() { have_k8s && have_etcd && have_coredns; }
 
-if have_k8s && have_etcd; then
+if have_all; then
   echo "$BIN"
   exit 0
 fi
@@ -49,7 +63,7 @@ if ! flock -n 9; then
   log "another build is running; waiting for it"
   flock 9
 fi
-if have_k8s && have_etcd; then
+if have_all; then
   echo "$BIN"
   exit 0
 fi
@@ -104,7 +118,7 @@ GO
 }
 
 build_k8s() {
-  log "building kube-apiserver and kube-controller-manager $K8S_VERSION (cold: 10-25 min on 2 cores)"
+  log "building $K8S_CMDS $K8S_VERSION (cold: 15-30 min on 2 cores)"
   local dir=$WORK/k8s
   mkdir -p "$dir"
   local kmod
@@ -121,7 +135,9 @@ build_k8s() {
   log "$n staging modules replaced by their $STAGING_VERSION releases"
   printf 'module akucontrolplane\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n%s\n)\n' \
     "$K8S_VERSION" "$replaces" > "$dir/go.mod"
-  (cd "$dir" && go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_VERSION" >&2)
+  local c gets=()
+  for c in $K8S_CMDS; do gets+=("k8s.io/kubernetes/cmd/$c@$K8S_VERSION"); done
+  (cd "$dir" && go get "${gets[@]}" >&2)
   local minor
   minor=$(echo "$K8S_VERSION" | cut -d. -f2)
   local v=k8s.io/component-base/version cv=k8s.io/client-go/pkg/version ld="-s -w"
@@ -129,7 +145,7 @@ build_k8s() {
     ld="$ld -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
     ld="$ld -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
   done
-  for cmd in kube-apiserver kube-controller-manager; do
+  for cmd in $K8S_CMDS; do
     have "$cmd" "Kubernetes $K8S_VERSION" && continue
     log "go build $cmd"
     (cd "$dir" && go build -p "$PAR" -trimpath -ldflags "$ld" -o "$BIN/.$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd")
@@ -137,7 +153,25 @@ build_k8s() {
   done
 }
 
+build_coredns() {
+  log "building CoreDNS $COREDNS_VERSION"
+  local dir=$WORK/coredns
+  mkdir -p "$dir"
+  # CoreDNS's main package is its module root; its default plugin list
+  # (core/plugin/zplugin.go) includes kubernetes, forward and cache. The
+  # version is a constant in coremain, so no ldflags are needed.
+  printf 'module akucoredns\n\ngo 1.26.0\n\nrequire github.com/coredns/coredns %s\n' "$COREDNS_VERSION" > "$dir/go.mod"
+  (cd "$dir" && go get "github.com/coredns/coredns@$COREDNS_VERSION" >&2)
+  (cd "$dir" && go build -p "$PAR" -trimpath -ldflags "-s -w" -o "$BIN/.coredns.tmp" github.com/coredns/coredns)
+  # coredns prints its version with -version (single dash).
+  "$BIN/.coredns.tmp" -version 2>/dev/null | grep -qF "CoreDNS-${COREDNS_VERSION#v}" || {
+    echo "build.sh: built coredns does not report CoreDNS-${COREDNS_VERSION#v}" >&2; exit 1; }
+  mv -f "$BIN/.coredns.tmp" "$BIN/coredns"
+  log "built $BIN/coredns ($((SECONDS - START))s so far)"
+}
+
 have_etcd || build_etcd
 have_k8s || build_k8s
+have_coredns || build_coredns
 log "control plane ready in $((SECONDS - START))s"
 echo "$BIN"
