@@ -264,7 +264,14 @@ func Start(t testing.TB, opts Options) *ControlPlane {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeFiles(map[string][]byte{p("ca.crt"): cp.ca.pem, p("apiserver.crt"): serverCert, p("apiserver.key"): serverKey}); err != nil {
+	// The API server's client certificate for a kubelet (logs, exec,
+	// port-forward), when StartNode runs one.
+	kubeletClientCert, kubeletClientKey, err := cp.ca.issue("kube-apiserver-kubelet-client", []string{"system:masters"}, false, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFiles(map[string][]byte{p("ca.crt"): cp.ca.pem, p("apiserver.crt"): serverCert, p("apiserver.key"): serverKey,
+		p("kubelet-client.crt"): kubeletClientCert, p("kubelet-client.key"): kubeletClientKey}); err != nil {
 		t.Fatal(err)
 	}
 	saPriv, saPub, err := serviceAccountKey(cp.dir)
@@ -352,6 +359,11 @@ func (cp *ControlPlane) startServers(bin string, opts Options, saPub, saPriv str
 		// Service's endpoints, which the API server refuses on loopback.
 		"--endpoint-reconciler-type=none",
 		"--allow-privileged=true",
+		// A kubelet (StartNode) is reached by its node's name, localhost:
+		// it refuses a loopback node IP.
+		"--kubelet-preferred-address-types=Hostname",
+		"--kubelet-client-certificate=" + p("kubelet-client.crt"), "--kubelet-client-key=" + p("kubelet-client.key"),
+		"--kubelet-certificate-authority=" + p("ca.crt"),
 		"--profiling=false",
 		"--v=1",
 	}
@@ -373,25 +385,35 @@ func (cp *ControlPlane) startServers(bin string, opts Options, saPub, saPriv str
 // run starts a process in its own process group, logging to a file.
 func (cp *ControlPlane) run(name, path string, args ...string) {
 	cp.t.Helper()
-	logPath := filepath.Join(cp.dir, name+".log")
-	f, err := os.Create(logPath)
+	pr, err := startProc(cp.dir, name, path, args...)
 	if err != nil {
 		cp.t.Fatal(err)
+	}
+	cp.procs = append(cp.procs, pr)
+}
+
+// startProc starts path in its own process group with its output in
+// dir/name.log.
+func startProc(dir, name, path string, args ...string) (*proc, error) {
+	logPath := filepath.Join(dir, name+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	fmt.Fprintf(f, "# %s %s\n", path, strings.Join(args, " "))
 	cmd := exec.Command(path, args...)
-	cmd.Dir = cp.dir
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = f, f
 	// Setpgid: Stop kills the whole group. Pdeathsig: if the test binary
 	// dies without cleanup (a -timeout panic, a kill), so do these.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		cp.t.Fatalf("start %s: %v", name, err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	pr := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
 	go func() { pr.err = cmd.Wait(); close(pr.done) }()
-	cp.procs = append(cp.procs, pr)
+	return pr, nil
 }
 
 // exited reports the first process that has stopped.
@@ -480,30 +502,36 @@ func (cp *ControlPlane) Stop() {
 	})
 }
 
-// killAll stops the processes, newest first: SIGTERM to the process group,
-// SIGKILL after 10s. A group is only signalled while its leader has not been
+// killAll stops the processes (stopProcs).
+func (cp *ControlPlane) killAll() { stopProcs(cp.t, cp.procs) }
+
+// stopProcs stops procs newest first: SIGTERM to the process group, SIGKILL
+// after 10s. A group is only signalled while its leader has not been
 // reaped, so a reused process ID is never hit.
-func (cp *ControlPlane) killAll() {
-	for i := len(cp.procs) - 1; i >= 0; i-- {
-		pr := cp.procs[i]
-		pgid := pr.cmd.Process.Pid
-		signal := func(sig syscall.Signal) {
-			select {
-			case <-pr.done:
-			default:
-				_ = syscall.Kill(-pgid, sig)
-			}
+func stopProcs(t testing.TB, procs []*proc) {
+	for i := len(procs) - 1; i >= 0; i-- {
+		stopProc(t, procs[i])
+	}
+}
+
+func stopProc(t testing.TB, pr *proc) {
+	pgid := pr.cmd.Process.Pid
+	signal := func(sig syscall.Signal) {
+		select {
+		case <-pr.done:
+		default:
+			_ = syscall.Kill(-pgid, sig)
 		}
-		signal(syscall.SIGTERM)
+	}
+	signal(syscall.SIGTERM)
+	select {
+	case <-pr.done:
+	case <-time.After(10 * time.Second):
+		signal(syscall.SIGKILL)
 		select {
 		case <-pr.done:
 		case <-time.After(10 * time.Second):
-			signal(syscall.SIGKILL)
-			select {
-			case <-pr.done:
-			case <-time.After(10 * time.Second):
-				cp.t.Logf("framework: %s (pid %d) did not exit after SIGKILL", pr.name, pgid)
-			}
+			t.Logf("framework: %s (pid %d) did not exit after SIGKILL", pr.name, pgid)
 		}
 	}
 }
