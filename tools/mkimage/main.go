@@ -1,5 +1,6 @@
-// Command mkimage writes the aku image as an OCI image archive without a
-// container engine: one layer holding the install tree (dist/aku) at
+// Command mkimage writes OCI image archives without a container engine.
+//
+// By default it writes the aku image: one layer holding the install tree (dist/aku) at
 // /opt/aku, the entrypoint /opt/aku/bin/aku, a non-root user, and the
 // version, commit and source labels. The archive is an OCI image layout
 // (index.json, for `ctr images import`) that also carries Docker's
@@ -10,6 +11,10 @@
 //
 // The layer is reproducible: entries sorted, owned by root, times set to
 // --created (the commit's time by default in the Makefile).
+//
+// With --rootfs or --add it writes any image (generic.go): a root filesystem
+// directory as one layer, host files in a second, and the entrypoint,
+// command, environment, working directory and user given.
 package main
 
 import (
@@ -53,6 +58,12 @@ type options struct {
 	// not part of the install tree: in the Altibase container aku uses that
 	// container's own glibc.
 	runtime []string
+
+	// The generic mode's (generic.go).
+	rootfs               string
+	adds                 []string // SRC:DEST[:MODE]
+	entrypoint, cmd, env []string
+	workdir, runAs       string
 }
 
 type listFlag []string
@@ -71,8 +82,21 @@ func main() {
 	flag.StringVar(&o.source, "source", "", "org.opencontainers.image.source")
 	flag.Int64Var(&created, "created", 0, "creation time, Unix seconds (reproducible builds)")
 	flag.Var((*listFlag)(&o.runtime), "runtime", "host file to add at the same path (repeatable): the loader and libc")
+	flag.StringVar(&o.rootfs, "rootfs", "", "generic image: root filesystem directory, one layer (modes, owners, links as on disk)")
+	flag.Var((*listFlag)(&o.adds), "add", "generic image: host file SRC at DEST, mode MODE (octal; default SRC's), in a layer of its own: SRC:DEST[:MODE] (repeatable)")
+	flag.Var((*listFlag)(&o.entrypoint), "entrypoint", `generic image: entrypoint, a JSON array ('["/pause"]') or one word per flag`)
+	flag.Var((*listFlag)(&o.cmd), "cmd", "generic image: default command, like --entrypoint")
+	flag.Var((*listFlag)(&o.env), "env", "generic image: environment variable NAME=VALUE (repeatable)")
+	flag.StringVar(&o.workdir, "workdir", "", "generic image: working directory (default /)")
+	flag.StringVar(&o.runAs, "user", "", "generic image: user[:group] to run as (default root)")
 	flag.Parse()
 	o.created = time.Unix(created, 0).UTC()
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := checkFlags(o.generic(), set); err != nil {
+		fmt.Fprintln(os.Stderr, "mkimage:", err)
+		os.Exit(2)
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "mkimage:", err)
 		os.Exit(1)
@@ -80,6 +104,12 @@ func main() {
 }
 
 func run(o options) error {
+	if o.generic() {
+		return runGeneric(o)
+	}
+	if len(o.entrypoint)+len(o.cmd)+len(o.env) > 0 || o.workdir != "" || o.runAs != "" {
+		return errors.New("--entrypoint, --cmd, --env, --workdir and --user need --rootfs or --add")
+	}
 	if _, err := os.Stat(filepath.Join(o.tree, "bin", "aku")); err != nil {
 		return fmt.Errorf("%s is not an install tree (run make dist): %w", o.tree, err)
 	}
