@@ -10,10 +10,12 @@ LDFLAGS   := -X $(PKG)/cmd/internal/cli.version=$(VERSION) -X $(PKG)/cmd/interna
 DEBS      := unixodbc-dev odbc-postgresql
 # make dist (unixODBC from Debian's source package: dpkg-source, autoreconf) and make rootfs (debootstrap).
 DEBS      += dpkg-dev autoconf automake libtool gettext make binutils debootstrap
+# make node-images (the simulator linked statically: libodbc.a needs libltdl.a).
+DEBS      += libltdl-dev
 STATICCHECK_VERSION := v0.8.2
 TOOLS     := $(CURDIR)/$(BIN)/tools
 
-.PHONY: all help build image test unit lint fmt deps bench demo fuzz clean controlplane helm dist rootfs
+.PHONY: all help build image node-images test unit lint fmt deps bench demo fuzz clean controlplane helm dist rootfs
 
 all: build
 
@@ -92,13 +94,26 @@ $(HELM):
 IMAGE  ?= aku:$(VERSION)
 SOURCE ?= https://github.com/aku-k8s/aku
 
-## image: the aku image as an OCI archive, dist/aku-image.tar (ctr images import, docker load); no container engine needed.
-image: dist
-	cd tools/mkimage && $(GO) run . --tree $(CURDIR)/dist/aku --out $(CURDIR)/dist/aku-image.tar \
-		--tag $(IMAGE) --version $(VERSION) --commit $(COMMIT) --source $(SOURCE) \
+# $(call mkimage-aku,OUT,TAG) writes the aku image under the name TAG.
+mkimage-aku = cd tools/mkimage && $(GO) run . --tree $(CURDIR)/dist/aku --out $(1) \
+		--tag $(2) --version $(VERSION) --commit $(COMMIT) --source $(SOURCE) \
 		--created $$(git log -1 --format=%ct 2>/dev/null || echo 0) \
 		$$(ldd $(CURDIR)/dist/aku/bin/aku | awk '$$2 == "=>" && $$3 ~ /^\// && $$3 !~ /dist\/aku\// {print "--runtime", $$3} $$1 ~ /^\/.*ld-linux/ {print "--runtime", $$1}')
+
+## image: the aku image as an OCI archive, dist/aku-image.tar (ctr images import, docker load); no container engine needed.
+image: dist
+	$(call mkimage-aku,$(CURDIR)/dist/aku-image.tar,$(IMAGE))
 	@ls -l dist/aku-image.tar
+
+# The real-node e2e tests' images, under names with a registry host
+# (aku.local/...), which containerd keeps as they are (a bare "pause:e2e"
+# would become docker.io/library/pause:e2e).
+## node-images: the images the real-node e2e tests import into containerd (ctr -n k8s.io images import), in dist/images: aku.tar (aku.local/aku:e2e, make image's), pause.tar (aku.local/pause:e2e, the pod sandbox), altibase-sim.tar (aku.local/altibase-sim:e2e, the Debian 11 root filesystem plus the simulator); no container engine needed; the last two are rebuilt only when their inputs changed.
+node-images: image rootfs
+	@mkdir -p dist/images
+	$(call mkimage-aku,$(CURDIR)/dist/images/aku.tar,aku.local/aku:e2e)
+	GO='$(GO)' bash build/node-images.sh $(CURDIR)/dist/images
+	@ls -l dist/images/*.tar
 
 ## demo: three simulated Altibase pods scaled up and down with aku.
 demo: build
