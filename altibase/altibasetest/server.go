@@ -39,7 +39,7 @@ type Options struct {
 	SysPassword     string // SYS's password, default "manager"
 	Properties      map[string]int64
 	Profile         Profile
-	// InitSQL runs as SYS, one statement at a time, once the engine is
+	// InitSQL runs as SYS (SYSDBA, so also at ADMIN_MODE=1), one statement at a time, once the engine is
 	// open and before the service port accepts anyone: the schema a
 	// database image creates at first boot. Start fails on the first
 	// statement that fails, serving nothing.
@@ -176,7 +176,7 @@ func runInit(eng engine, password string, stmts []string) error {
 	if len(stmts) == 0 {
 		return nil
 	}
-	sess, err := eng.Login(sim.Login{User: "SYS", Password: password})
+	sess, err := eng.Login(sim.Login{User: "SYS", Password: password, SYSDBA: true})
 	if err != nil {
 		return err
 	}

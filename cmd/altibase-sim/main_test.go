@@ -226,7 +226,7 @@ func replicationTo(name, peerReplication string) string {
 }
 
 // TestProcessInitSQL: --init-sql creates the schema on the first boot of a
-// data directory only; a restart on the same data keeps the rows it holds
+// data directory only, also at ADMIN_MODE=1; a restart on the same data keeps the rows it holds
 // (the statements are not run again, so CREATE TABLE does not fail).
 func TestProcessInitSQL(t *testing.T) {
 	if testing.Short() {
@@ -239,7 +239,8 @@ func TestProcessInitSQL(t *testing.T) {
 	if err := os.WriteFile(initSQL, []byte("-- first-boot schema\nCREATE TABLE T1 (ID INTEGER,\n  V VARCHAR(40), PRIMARY KEY (ID));\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a := startSim(t, bin, "pod-0", "--listen", "127.0.1.23:0", "--data", data, "--init-sql", initSQL)
+	// At ADMIN_MODE=1, as a real server boots: the schema is still made.
+	a := startSim(t, bin, "pod-0", "--listen", "127.0.1.23:0", "--data", data, "--init-sql", initSQL, "--property", "ADMIN_MODE=1")
 	c := sysdba(t, a.service)
 	mustExec(t, c, "INSERT INTO T1 VALUES (1, 'one')")
 	_ = c.Close()

@@ -191,6 +191,13 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	s := altibasetest.NewUnstartedServer(so)
 	if err := s.Start(); err != nil {
+		if len(so.InitSQL) > 0 && o.dataDir != "" {
+			// A first boot that failed keeps no half-made database: the
+			// next boot is a first boot again and runs the schema.
+			if rerr := os.Remove(filepath.Join(o.dataDir, storeFile)); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+				logger.Printf("altibase-sim %s: remove the failed first boot's store: %v", o.name, rerr)
+			}
+		}
 		return err
 	}
 	fmt.Fprintf(stdout, "altibase-sim %s listening service=%s replication=%s\n", o.name, s.Addr(), s.ReplicationAddr())

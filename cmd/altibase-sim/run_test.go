@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"log"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -97,5 +99,22 @@ func TestRunReadyLineAndStop(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("Run did not return after its context ended")
+	}
+}
+
+// A first boot whose schema fails serves nothing and leaves no database
+// behind, so the next boot runs the schema again.
+func TestRunInitSQLFailureKeepsNoStore(t *testing.T) {
+	data := t.TempDir()
+	initSQL := filepath.Join(t.TempDir(), "init.sql")
+	if err := os.WriteFile(initSQL, []byte("CREATE TABLE T1 (ID INTEGER PRIMARY KEY);\nCREATE TABLE T1 (ID INTEGER PRIMARY KEY);\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := Run(context.Background(), []string{"--listen", "127.0.0.1:0", "--data", data, "--init-sql", initSQL}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "init SQL") {
+		t.Fatalf("Run = %v, want the init SQL's failure", err)
+	}
+	if _, err := os.Stat(filepath.Join(data, storeFile)); !os.IsNotExist(err) {
+		t.Fatalf("the failed first boot left %s (stat: %v)", storeFile, err)
 	}
 }
