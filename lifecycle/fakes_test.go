@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 )
 
 // fakeCluster models replication state (not data) of several servers, with a
@@ -21,6 +22,11 @@ type fakeCluster struct {
 	refused map[int]bool
 	// sessions[i] counts the open sessions to pod i.
 	sessions map[int]int
+	// exclusive: a server admits one session at a time, as a SYSDBA slot
+	// does; a dial while one is open finds it busy.
+	exclusive bool
+	// dialDelay: how long a dial takes before the server answers.
+	dialDelay time.Duration
 }
 
 type fakeObj struct {
@@ -73,7 +79,25 @@ func (c *fakeCluster) traceOf(ord int) []string {
 	return out
 }
 
-func (c *fakeCluster) Dial(_ context.Context, m Member) (Server, error) {
+func (c *fakeCluster) Dial(ctx context.Context, m Member) (Server, error) {
+	srv, err := c.dial(m)
+	if c.dialDelay > 0 {
+		// The answer (a session or busy) takes this long to arrive.
+		t := time.NewTimer(c.dialDelay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			if srv != nil {
+				srv.Close()
+			}
+			return nil, fmt.Errorf("dial %s: %w", m.Name, ctx.Err())
+		case <-t.C:
+		}
+	}
+	return srv, err
+}
+
+func (c *fakeCluster) dial(m Member) (Server, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.down[m.Ordinal] || c.servers[m.Ordinal] == nil {
@@ -86,6 +110,9 @@ func (c *fakeCluster) Dial(_ context.Context, m Member) (Server, error) {
 		if b > 0 {
 			c.busy[m.Ordinal]--
 		}
+		return nil, fmt.Errorf("dial %s: %w", m.Name, ErrBusy)
+	}
+	if c.exclusive && c.sessions[m.Ordinal] > 0 {
 		return nil, fmt.Errorf("dial %s: %w", m.Name, ErrBusy)
 	}
 	c.sessions[m.Ordinal]++

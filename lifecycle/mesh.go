@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -47,93 +46,163 @@ const (
 
 // connect opens the sessions a run works with. The local server comes
 // first, waited for (with waitSelf) while it does not accept connections
-// yet: a postStart hook runs as the container starts. Only then are the
-// peers dialled, all at once, so no absent peer costs more than its own
-// connect attempt. If any present server's SYSDBA slot is taken, every
-// session is released and the whole set is tried again after a jittered
-// pause: nothing is held while waiting, so a peer's preStop (or a DBA) can
-// work meanwhile, and two runs that want the same servers cannot deadlock.
-// The caller's deadline bounds every wait.
+// yet: a postStart hook runs as the container starts. Then every other
+// server that may exist is dialled, all at once, so no absent peer costs
+// more than its own connect attempt.
+//
+// A server's SYSDBA slot admits one session, and every run needs the slot
+// of every live server, so runs of several pods at once (all pods deleted
+// together, a Parallel StatefulSet) contend. Contended slots are taken in
+// ordinal order: when a slot is taken, the run keeps the sessions of lower
+// ordinals, releases those of higher ones, and waits for the lowest taken
+// slot alone before dialling the rest again. A run that holds a slot then
+// never waits for a lower one, so runs cannot deadlock, and the run holding
+// the lowest slots finishes while the others wait, instead of every run
+// grabbing and releasing in turn for as long as their timing stays in step
+// (measured on a real kubelet: three preStop hooks at once livelocked for
+// 80 s). The caller's deadline bounds every wait.
 func (r *Runner) connect(ctx context.Context, self Member, members []Member, waitSelf bool) (*mesh, error) {
 	log := r.log()
 	var n notices
+	held := map[int]Server{}
+	release := func(above int) {
+		for o, srv := range held {
+			if o > above {
+				srv.Close()
+				delete(held, o)
+			}
+		}
+	}
+	// The local server first: while it is down, nothing else is dialled.
 	for {
 		srv, err := r.Dialer.Dial(ctx, self)
-		if err != nil {
-			switch {
-			case errors.Is(err, ErrLoginRefused):
-				log.Error("The local Altibase server refused aku's login.", "pod", self.Name, "err", err)
-				return nil, fmt.Errorf("%s refused the login: %w", self.Name, err)
-			case errors.Is(err, ErrBusy):
-				n.say(log, "self-busy", "The local server's SYSDBA session is in use; waiting for it.", "pod", self.Name, "err", err)
-				err = fmt.Errorf("%s: %w", self.Name, err)
-			case waitSelf && errors.Is(err, ErrUnreachable):
-				n.say(log, "self-down", "Waiting for the local Altibase server to accept connections.", "err", err)
-				err = fmt.Errorf("%w: %s: %w", ErrSelfUnreachable, self.Name, err)
-			default:
-				return nil, fmt.Errorf("%w: %s: %w", ErrSelfUnreachable, self.Name, err)
-			}
-			if werr := r.pause(ctx, errors.Is(err, ErrBusy)); werr != nil {
-				return nil, fmt.Errorf("%w (gave up waiting: %w)", err, werr)
-			}
+		if err == nil {
+			held[self.Ordinal] = srv
+			break
+		}
+		if errors.Is(err, ErrBusy) {
+			break // waited for below, in its ordinal's turn
+		}
+		switch {
+		case errors.Is(err, ErrLoginRefused):
+			log.Error("The local Altibase server refused aku's login.", "pod", self.Name, "err", err)
+			return nil, fmt.Errorf("%s refused the login: %w", self.Name, err)
+		case waitSelf && errors.Is(err, ErrUnreachable):
+			n.say(log, "self-down", "Waiting for the local Altibase server to accept connections.", "err", err)
+			err = fmt.Errorf("%w: %s: %w", ErrSelfUnreachable, self.Name, err)
+		default:
+			return nil, fmt.Errorf("%w: %s: %w", ErrSelfUnreachable, self.Name, err)
+		}
+		if werr := r.pause(ctx, false); werr != nil {
+			return nil, fmt.Errorf("%w (gave up waiting: %w)", err, werr)
+		}
+	}
+	// The servers still wanted: self and every peer that may exist and has
+	// not failed to answer.
+	want := map[int]Member{self.Ordinal: self}
+	for _, mem := range members {
+		if mem.Ordinal == self.Ordinal {
 			continue
 		}
-		m := &mesh{self: &node{m: self, srv: srv}, peers: map[int]*node{}, members: members, log: log}
-		busy, err := m.dialPeers(ctx, r.Dialer)
-		if err != nil {
-			m.close()
-			return nil, err
+		if mem.Absent {
+			log.Debug("Peer does not exist.", "pod", mem.Name)
+			continue
 		}
-		if len(busy) == 0 {
+		want[mem.Ordinal] = mem
+	}
+	contended := false
+	for {
+		var dial []Member
+		for _, o := range sortedKeys(want) {
+			if _, ok := held[o]; !ok {
+				dial = append(dial, want[o])
+			}
+		}
+		if len(dial) == 0 {
+			m := &mesh{self: &node{m: self, srv: held[self.Ordinal]}, peers: map[int]*node{}, members: members, log: log}
+			for o, srv := range held {
+				if o != self.Ordinal {
+					m.peers[o] = &node{m: want[o], srv: srv}
+				}
+			}
 			return m, nil
 		}
-		m.close()
-		n.say(log, "peer-busy", "A peer's SYSDBA session is in use; released every session to wait for it.", "pods", busy)
+		if contended {
+			dial = dial[:1] // the lowest slot still missing, alone
+		}
+		res := dialAll(ctx, r.Dialer, dial)
+		var busy []Member
+		var refused []error
+		for _, mem := range dial {
+			err := res[mem.Ordinal].err
+			switch {
+			case err == nil:
+				held[mem.Ordinal] = res[mem.Ordinal].srv
+			case errors.Is(err, ErrBusy):
+				busy = append(busy, mem)
+			case mem.Ordinal == self.Ordinal:
+				if errors.Is(err, ErrLoginRefused) {
+					log.Error("The local Altibase server refused aku's login.", "pod", self.Name, "err", err)
+					refused = append(refused, fmt.Errorf("%s refused the login: %w", self.Name, err))
+				} else {
+					refused = append(refused, fmt.Errorf("%w: %s: %w", ErrSelfUnreachable, self.Name, err))
+				}
+			case errors.Is(err, ErrUnreachable):
+				log.Info("Peer is not reachable.", "pod", mem.Name, "err", err)
+				delete(want, mem.Ordinal)
+			default:
+				log.Error("Peer cannot be used.", "pod", mem.Name, "err", err)
+				refused = append(refused, fmt.Errorf("%s: %w", mem.Name, err))
+			}
+		}
+		if len(refused) > 0 {
+			release(-1)
+			return nil, errors.Join(refused...)
+		}
+		contended = len(busy) > 0
+		if !contended {
+			continue
+		}
+		release(busy[0].Ordinal)
+		names := make([]string, len(busy))
+		for i, b := range busy {
+			names[i] = b.Name
+		}
+		n.say(log, "busy", "A SYSDBA session is in use; waiting for it, holding only lower pods' sessions.", "pods", names)
 		if werr := r.pause(ctx, true); werr != nil {
-			return nil, fmt.Errorf("%w on %s (gave up waiting: %w)", ErrBusy, strings.Join(busy, ", "), werr)
+			release(-1)
+			if busy[0].Ordinal == self.Ordinal {
+				return nil, fmt.Errorf("%s: %w (gave up waiting: %w)", self.Name, ErrBusy, werr)
+			}
+			return nil, fmt.Errorf("%w on %s (gave up waiting: %w)", ErrBusy, strings.Join(names, ", "), werr)
 		}
 	}
 }
 
-// dialPeers connects to every peer that may exist, at once. It returns the
-// names of the peers whose SYSDBA slot is taken; a refused login is an
-// error; a peer that does not answer is left out, logged.
-func (m *mesh) dialPeers(ctx context.Context, d Dialer) (busy []string, err error) {
+type dialed struct {
+	srv Server
+	err error
+}
+
+// dialAll dials the members at once.
+func dialAll(ctx context.Context, d Dialer, members []Member) map[int]dialed {
 	var (
-		mu      sync.Mutex
-		wg      sync.WaitGroup
-		refused []error
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		out = map[int]dialed{}
 	)
-	for _, mem := range m.members {
-		if mem.Ordinal == m.self.m.Ordinal {
-			continue
-		}
-		if mem.Absent {
-			m.log.Debug("Peer does not exist.", "pod", mem.Name)
-			continue
-		}
+	for _, mem := range members {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			srv, err := d.Dial(ctx, mem)
 			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				m.peers[mem.Ordinal] = &node{m: mem, srv: srv}
-			case errors.Is(err, ErrBusy):
-				busy = append(busy, mem.Name)
-			case errors.Is(err, ErrUnreachable):
-				m.log.Info("Peer is not reachable.", "pod", mem.Name, "err", err)
-			default:
-				m.log.Error("Peer cannot be used.", "pod", mem.Name, "err", err)
-				refused = append(refused, fmt.Errorf("%s: %w", mem.Name, err))
-			}
+			out[mem.Ordinal] = dialed{srv, err}
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	slices.Sort(busy)
-	return busy, errors.Join(refused...)
+	return out
 }
 
 // pause waits before the next attempt to connect: a jittered pause while

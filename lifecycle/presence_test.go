@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -264,5 +265,50 @@ func TestEndOfARestartKeepsOwnSendersStarted(t *testing.T) {
 	}
 	if slices.Contains(c.traceOf(2), "TRUNCATE SYS.T1") {
 		t.Error("a pod that kept its state was truncated")
+	}
+}
+
+// Runs of three pods at once (all pods deleted together, a Parallel
+// StatefulSet) contend for the servers' single SYSDBA slots. Dialling at
+// the same moments and pausing alike, runs that release everything on a
+// taken slot stay in step and never finish (seen on a real kubelet: three
+// preStop hooks for 80 s); taking contended slots in ordinal order, each
+// run gets the whole mesh in turn.
+func TestRunsAtOnceEachGetTheMesh(t *testing.T) {
+	c := newFakeCluster(3)
+	c.exclusive, c.dialDelay = true, 10*time.Millisecond
+	members := []Member{member(0), member(1), member(2)}
+	ctx := bounded(t, 5*time.Second)
+	errs := make(chan error, 3)
+	for k := 0; k < 3; k++ {
+		r := runner(c, k, testOptions(t))
+		// Pauses alike, without jitter: the runs stay in step.
+		r.Sleep = func(ctx context.Context, _ time.Duration) error {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+				return nil
+			}
+		}
+		go func() {
+			m, err := r.connect(ctx, members[k], members, false)
+			if err == nil {
+				if len(m.peers) != 2 {
+					err = fmt.Errorf("pod%d got %d peers, want 2", k, len(m.peers))
+				}
+				time.Sleep(20 * time.Millisecond) // the run's work
+				m.close()
+			}
+			errs <- err
+		}()
+	}
+	for k := 0; k < 3; k++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := c.openSessions(); n != 0 {
+		t.Errorf("%d sessions left open", n)
 	}
 }
