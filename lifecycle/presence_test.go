@@ -312,3 +312,49 @@ func TestRunsAtOnceEachGetTheMesh(t *testing.T) {
 		t.Errorf("%d sessions left open", n)
 	}
 }
+
+// A Parallel StatefulSet starts every pod at once. A joining pod that took
+// the start lock and waits for pod-0 to be Ready must give the lock up
+// meanwhile: pod-0's own start needs it (holding it deadlocked both for the
+// whole start timeout on a real kubelet).
+func TestWaitForMasterGivesUpTheStartLock(t *testing.T) {
+	c := newFakeCluster(4)
+	c.down[2], c.down[3] = true, true
+	sem := make(chan struct{}, 1)
+	lock := func(ctx context.Context) (func(context.Context) error, error) {
+		select {
+		case sem <- struct{}{}:
+			return func(context.Context) error { <-sem; return nil }, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	ctx := bounded(t, 5*time.Second)
+	waiting, ready0 := make(chan struct{}), make(chan struct{})
+	r1 := runner(c, 1, testOptions(t))
+	r1.Lock = lock
+	r1.WaitReady = func(ctx context.Context, _ int) error {
+		close(waiting)
+		select {
+		case <-ready0:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	done1 := make(chan error, 1)
+	go func() { done1 <- r1.Start(ctx) }()
+	<-waiting
+	r0 := runner(c, 0, testOptions(t))
+	r0.Lock = lock
+	if err := r0.Start(ctx); err != nil {
+		t.Fatalf("pod-0's start while pod-1 waits for it: %v", err)
+	}
+	close(ready0)
+	if err := <-done1; err != nil {
+		t.Fatalf("pod-1's start: %v", err)
+	}
+	if !slices.Contains(c.traceOf(0), "SYNC R_01 PARALLEL 2") {
+		t.Errorf("pod-0 did not sync pod-1: %q", c.traceOf(0))
+	}
+}

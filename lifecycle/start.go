@@ -29,20 +29,11 @@ func (r *Runner) Start(ctx context.Context) (err error) {
 		return err
 	}
 	r.event(ctx, false, "AkuStarting", "aku start began")
-	if r.Lock != nil {
-		release, err := r.Lock(ctx)
-		if err != nil {
-			return fmt.Errorf("take the start lock: %w", err)
-		}
-		defer func() {
-			// The work's context may have ended; releasing must still happen.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			if rerr := release(rctx); rerr != nil {
-				log.Warn("Could not release the start lock; it expires by itself.", "err", rerr)
-			}
-		}()
+	lock := startLock{r: r}
+	if err := lock.take(ctx); err != nil {
+		return err
 	}
+	defer lock.release(ctx)
 	m, err := r.open(ctx, true)
 	if err != nil {
 		return err
@@ -56,13 +47,20 @@ func (r *Runner) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if role == RoleSlave && r.WaitReady != nil && r.needsJoin(m) && !m.members[0].Ready {
-		// Wait for pod-0 holding no session, so that the peers' hooks (and
-		// a DBA) can work meanwhile; then look at the mesh afresh.
+		// Wait for pod-0 holding no session and not the start lock, so
+		// that the peers' hooks (and a DBA) can work meanwhile -- pod-0's
+		// own start among them, which needs the lock (a Parallel
+		// StatefulSet starts every pod at once); then look at the mesh
+		// afresh.
 		m.close()
+		lock.release(ctx)
 		r.event(ctx, false, "AkuWaitingForMaster", "waiting for pod-0 to be Ready before the sync")
 		log.Info("Wait for the MASTER pod to be Ready.")
 		if err := r.WaitReady(ctx, 0); err != nil {
 			return fmt.Errorf("%w: %w", ErrMasterAbsent, err)
+		}
+		if err := lock.take(ctx); err != nil {
+			return err
 		}
 		if m, err = r.open(ctx, true); err != nil {
 			return err
@@ -528,4 +526,38 @@ func (r *Runner) resetGone(ctx context.Context, m *mesh) error {
 		return err
 	}
 	return m.refresh(ctx, nodesOf(m, work))
+}
+
+// startLock is the start lease (Runner.Lock), which a start gives up while
+// it waits for pod-0.
+type startLock struct {
+	r    *Runner
+	drop func(context.Context) error // set while held
+}
+
+func (l *startLock) take(ctx context.Context) error {
+	if l.r.Lock == nil || l.drop != nil {
+		return nil
+	}
+	release, err := l.r.Lock(ctx)
+	if err != nil {
+		return fmt.Errorf("take the start lock: %w", err)
+	}
+	l.drop = release
+	return nil
+}
+
+// release gives the lock up; it does nothing when not held. The work's
+// context may have ended: releasing must still happen.
+func (l *startLock) release(ctx context.Context) {
+	if l.drop == nil {
+		return
+	}
+	release := l.drop
+	l.drop = nil
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := release(rctx); err != nil {
+		l.r.log().Warn("Could not release the start lock; it expires by itself.", "err", err)
+	}
 }
