@@ -145,7 +145,8 @@ func CacheDir() string {
 	return filepath.Join(cache, "controlplane", "k8s-"+KubernetesVersion+"-etcd-"+EtcdVersion, "bin")
 }
 
-var binaries = []string{"etcd", "kube-apiserver", "kube-controller-manager"}
+// binaries are what build.sh builds: the control plane and the node's parts.
+var binaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kubelet", "kube-scheduler", "coredns"}
 
 func missing(dir string) []string {
 	var m []string
@@ -162,8 +163,9 @@ var build struct {
 	dir string
 }
 
-// Binaries returns the directory with etcd, kube-apiserver and
-// kube-controller-manager: $AKU_CONTROLPLANE_BIN, else build.sh's cache
+// Binaries returns the directory with etcd, kube-apiserver,
+// kube-controller-manager, kubelet, kube-scheduler and coredns:
+// $AKU_CONTROLPLANE_BIN, else build.sh's cache
 // directory, else it runs build.sh (progress on stderr; cold 11-25 minutes,
 // about a minute when only the Go build cache is warm) for as long as the
 // test's -timeout allows. If the build fails or runs out of time the test
