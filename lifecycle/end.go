@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -13,24 +14,24 @@ func (r *Runner) End(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer m.close()
+	defer func() { m.close() }() // m may be reopened below
 	k := m.self.m.Ordinal
 
 	if r.Opts.FlushAtEnd {
 		log.Info("Flush replications.")
-		// Only toward peers that answered: a flush toward a server that is
-		// gone cannot finish and would spend the whole budget.
-		for _, p := range m.peerList() {
-			for _, name := range r.objectsToward(k, p.m.Ordinal) {
-				if !m.self.states[name].IsStarted {
-					continue
-				}
-				if err := m.self.srv.Flush(ctx, name, FlushMode{All: true}); err != nil {
-					return fmt.Errorf("flush %s on %s: %w", name, m.self, err)
-				}
-			}
+		slow, err := r.flushAtEnd(ctx, m)
+		if err != nil {
+			return err
 		}
 		log.Info("Replication flush has ended.")
+		if slow {
+			// The peers' sessions were given up while the flush waited;
+			// look at the mesh afresh.
+			m.close()
+			if m, related, err = r.openRelated(ctx); err != nil {
+				return err
+			}
+		}
 	}
 
 	why, reason := IntentUnknown, ""
@@ -93,6 +94,47 @@ func (r *Runner) End(ctx context.Context) error {
 	log.Info("Replication reset has ended.")
 	r.event(ctx, false, "AkuReset", "replications reset ("+why.String()+")")
 	return r.removeMarker()
+}
+
+// endFlushSlice bounds a FLUSH at end while the peers' sessions are held.
+const endFlushSlice = pinFlushWait
+
+// flushAtEnd flushes this pod's started senders toward the peers that
+// answered (a flush toward a server that is gone cannot finish and would
+// spend the whole budget). Usually that takes a moment. A flush that does
+// not end within endFlushSlice waits for a peer's server (one restarting
+// too: every pod deleted at once, say) and its sender's reconnect; it goes
+// on holding only this server's session, so that the peers' own hooks are
+// not locked out of their SYSDBA slots meanwhile (seen on a real kubelet: a
+// preStop's flush kept a new pod-0's slot for 80 s and the other pods'
+// postStart hooks timed out). It reports whether it gave the peers up.
+func (r *Runner) flushAtEnd(ctx context.Context, m *mesh) (slow bool, err error) {
+	k := m.self.m.Ordinal
+	var names []string
+	for _, p := range m.peerList() {
+		for _, name := range r.objectsToward(k, p.m.Ordinal) {
+			if m.self.states[name].IsStarted {
+				names = append(names, name)
+			}
+		}
+	}
+	for _, name := range names {
+		mode := FlushMode{All: true}
+		if !slow {
+			mode.Wait = endFlushSlice
+		}
+		err := m.self.srv.Flush(ctx, name, mode)
+		if errors.Is(err, ErrFlushTimeout) && !slow {
+			slow = true
+			r.log().Info("A flush waits for a peer; waiting for it holding only this server's session.", "replication", name)
+			m.closePeers()
+			err = m.self.srv.Flush(ctx, name, FlushMode{All: true})
+		}
+		if err != nil {
+			return slow, fmt.Errorf("flush %s on %s: %w", name, m.self, err)
+		}
+	}
+	return slow, nil
 }
 
 func resetSkipReason(p ResetPolicy, ordinal int, why Intent, reason string) string {

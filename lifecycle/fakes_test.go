@@ -50,6 +50,11 @@ type fakeServer struct {
 	// deaf: START of these names returns success but starts nothing (a
 	// server or adapter that lies).
 	deaf map[string]bool
+	// slowFlush: FLUSH ... WAIT of these names times out, a FLUSH without
+	// WAIT succeeds (a sender waiting for a restarting peer); peerSessions
+	// records how many sessions other pods had open during the latter.
+	slowFlush    map[string]bool
+	peerSessions []int
 }
 
 func newFakeCluster(n int) *fakeCluster {
@@ -302,6 +307,18 @@ func (s *fakeServer) Flush(_ context.Context, name string, mode FlushMode) error
 	}
 	if s.stalled[name] {
 		return ErrFlushTimeout
+	}
+	if s.slowFlush[name] {
+		if mode.Wait > 0 {
+			return ErrFlushTimeout
+		}
+		n := 0
+		for ord, k := range s.c.sessions {
+			if ord != s.ord {
+				n += k
+			}
+		}
+		s.peerSessions = append(s.peerSessions, n)
 	}
 	return nil
 }

@@ -144,12 +144,12 @@ func TestEndResetsSlaveNotMaster(t *testing.T) {
 		t.Fatal(err)
 	}
 	p2 := c.traceOf(2)
-	for _, want := range []string{"FLUSH ALL R_02", "STOP R_02", "RESET R_02", "STOP R_12", "RESET R_12"} {
+	for _, want := range []string{"FLUSH ALL WAIT 2 R_02", "STOP R_02", "RESET R_02", "STOP R_12", "RESET R_12"} {
 		if !slices.Contains(p2, want) {
 			t.Errorf("pod2 did not run %q: %q", want, p2)
 		}
 	}
-	if i, j := indexOf(p2, "FLUSH ALL R_02"), indexOf(p2, "STOP R_02"); i > j {
+	if i, j := indexOf(p2, "FLUSH ALL WAIT 2 R_02"), indexOf(p2, "STOP R_02"); i > j {
 		t.Errorf("flush must come before stop: %q", p2)
 	}
 	for _, want := range []string{"STOP R_02", "RESET R_02"} {
@@ -337,7 +337,7 @@ func TestEndFlushesOnlyTowardReachablePeers(t *testing.T) {
 		t.Fatal(err)
 	}
 	p2 := c.traceOf(2)
-	if slices.Contains(p2, "FLUSH ALL R_12") || !slices.Contains(p2, "FLUSH ALL R_02") {
+	if slices.Contains(p2, "FLUSH ALL WAIT 2 R_12") || !slices.Contains(p2, "FLUSH ALL WAIT 2 R_02") {
 		t.Errorf("pod2 flushed %q; want toward pod-0 only", p2)
 	}
 }

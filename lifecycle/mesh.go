@@ -233,6 +233,14 @@ func (n *notices) say(log *slog.Logger, key, msg string, args ...any) {
 	log.Info(msg, args...)
 }
 
+// closePeers releases the peers' sessions, keeping the local one.
+func (m *mesh) closePeers() {
+	for j, p := range m.peers {
+		p.srv.Close()
+		delete(m.peers, j)
+	}
+}
+
 // close releases every session; closing again (or a nil mesh) does nothing.
 func (m *mesh) close() {
 	if m == nil {

@@ -358,3 +358,31 @@ func TestWaitForMasterGivesUpTheStartLock(t *testing.T) {
 		t.Errorf("pod-0 did not sync pod-1: %q", c.traceOf(0))
 	}
 }
+
+// A flush at end that waits (its sender reconnecting to a peer that is
+// restarting too) goes on holding only the local session, so that the
+// peers' own hooks can take their SYSDBA slots; then the end looks at the
+// mesh afresh and stops and resets as usual.
+func TestSlowFlushAtEndHoldsNoPeerSession(t *testing.T) {
+	c := newFakeCluster(4)
+	c.down[3] = true
+	upTo(t, c, 3)
+	c.servers[2].slowFlush = map[string]bool{"R_02": true}
+	r := runner(c, 2, testOptions(t))
+	if err := r.End(bounded(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.servers[2].peerSessions; len(got) != 1 || got[0] != 0 {
+		t.Errorf("sessions held on the peers during the slow flush: %v, want [0]", got)
+	}
+	trace := c.traceOf(2)
+	if indexOf(trace, "FLUSH ALL WAIT 2 R_02") < 0 || indexOf(trace, "FLUSH ALL R_02") < 0 {
+		t.Errorf("pod-2 did not flush R_02 in a slice and then to the end: %q", trace)
+	}
+	if o := c.servers[0].objs["R_02"]; o == nil || o.started {
+		t.Errorf("pod-0's R_02 after the end: %+v, want stopped", o)
+	}
+	if n := c.openSessions(); n != 0 {
+		t.Errorf("%d sessions left open", n)
+	}
+}
