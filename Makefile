@@ -12,10 +12,13 @@ DEBS      := unixodbc-dev odbc-postgresql
 DEBS      += dpkg-dev autoconf automake libtool gettext make binutils debootstrap
 # make node-images (the simulator linked statically: libodbc.a needs libltdl.a).
 DEBS      += libltdl-dev
+# The real node of the e2e tests (TestRealNode, make demo-cluster): container
+# runtime and CNI plugins. See docs/real-node.md.
+DEBS      += containerd runc containernetworking-plugins iproute2
 STATICCHECK_VERSION := v0.8.2
 TOOLS     := $(CURDIR)/$(BIN)/tools
 
-.PHONY: all help build image node-images test unit lint fmt deps bench demo fuzz clean controlplane helm dist rootfs
+.PHONY: all help build image node-images test unit lint fmt deps bench demo demo-cluster fuzz clean controlplane helm dist rootfs
 
 all: build
 
@@ -38,8 +41,8 @@ build: deps
 	ln -sf aku $(BIN)/aku-start
 	ln -sf aku $(BIN)/aku-end
 
-## test: every test (unit, simulator, ODBC integration under the race detector, and the e2e module on a real control plane).
-test: deps controlplane helm dist rootfs
+## test: every test (unit, simulator, ODBC integration under the race detector, and the e2e module on a real control plane and a real node).
+test: deps controlplane helm dist rootfs node-images
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 	cd tools/mkimage && $(GO) vet ./... && $(GO) test -count=1 ./...
@@ -119,6 +122,10 @@ node-images: image rootfs
 demo: build
 	$(GO) run ./cmd/internal/demo --bin $(BIN)
 
+## demo-cluster: the shipped manifests on a real single-node cluster (containerd, kubelet, scheduler, CoreDNS): scale 1 -> 3 -> 1 while writing, with the pods' progress, the hooks' logs, events and replication state; tears down (cold: the node's parts and images take 20-35 min on 2 cores, then about 2 min). Needs root.
+demo-cluster: deps controlplane node-images
+	cd e2e && AKU_DEMO_CLUSTER=1 $(GO) test -count=1 -run '^TestDemoCluster$$' -v -timeout 60m .
+
 ## bench: aku side by side with the original's sequence (4 simulated pods, realistic latency, BENCH_RUNS runs), bin/aku's peak RSS, the simulator's speed; writes docs/bench/report.md and timeline.svg (about 12 min).
 BENCH_RUNS ?= 6
 BENCH_OUT  ?= $(CURDIR)/docs/bench
@@ -136,13 +143,13 @@ fuzz:
 $(TOOLS)/staticcheck:
 	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-## lint: go vet plus staticcheck (installed into bin/tools).
+## lint: go vet, staticcheck (installed into bin/tools) and go mod tidy -diff in each module (root, e2e, tools/mkimage).
 lint: deps $(TOOLS)/staticcheck
 	$(GO) vet ./...
 	$(TOOLS)/staticcheck ./...
 	$(GO) mod tidy -diff
-	cd e2e && $(GO) mod tidy -diff
-	cd tools/mkimage && $(GO) mod tidy -diff
+	cd e2e && $(GO) vet ./... && $(TOOLS)/staticcheck ./... && $(GO) mod tidy -diff
+	cd tools/mkimage && $(GO) vet ./... && $(TOOLS)/staticcheck ./... && $(GO) mod tidy -diff
 
 ## fmt: gofmt the tree.
 fmt:
