@@ -29,6 +29,7 @@ func TestDemoCluster(t *testing.T) {
 	start := time.Now()
 	c := startCluster(t, "aku-demo")
 	say("node Ready and the shipped manifests applied in %s (StatefulSet at 0 replicas)", time.Since(start).Round(time.Second))
+	c.quiet = true
 	stopWatch := watchPods(c)
 	defer stopWatch()
 

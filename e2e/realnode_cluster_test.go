@@ -59,6 +59,7 @@ type cluster struct {
 	admin kubernetes.Interface
 	ns    string
 	dir   string // the kustomize overlay
+	quiet bool   // waitPods does not log the pods' states (the demo prints them)
 }
 
 // startCluster brings up a control plane and a node and applies the
@@ -212,7 +213,7 @@ func (c *cluster) waitPods(n int, d time.Duration) []corev1.Pod {
 		if ok {
 			return pods
 		}
-		if state != last {
+		if state != last && !c.quiet {
 			c.t.Logf("pods: %s", state)
 			last = state
 		}

@@ -285,10 +285,11 @@ func (n *Node) deletePods() {
 	for _, p := range pods.Items {
 		_ = admin.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
 	}
-	// The kubelet stops the sandboxes of pods that are gone (CNI DEL).
+	// The kubelet stops the sandboxes of pods that are gone (CNI DEL);
+	// their stopped tasks stay listed until its garbage collection.
 	for ctx.Err() == nil {
-		out, err := n.Ctr("tasks", "ls", "-q")
-		if err == nil && strings.TrimSpace(out) == "" {
+		out, err := n.Ctr("tasks", "ls")
+		if err == nil && !strings.Contains(out, "RUNNING") {
 			return
 		}
 		time.Sleep(500 * time.Millisecond)
