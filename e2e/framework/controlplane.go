@@ -540,27 +540,34 @@ func stopProc(t testing.TB, pr *proc) {
 
 // keepLogs copies the logs to $AKU_E2E_LOGS/<test name>/ when that is set
 // (t.TempDir is removed after the test).
-func (cp *ControlPlane) keepLogs() {
+func (cp *ControlPlane) keepLogs() { keepProcLogs(cp.t, cp.procs, "") }
+
+func (cp *ControlPlane) dumpLogs() { dumpProcLogs(cp.t, cp.procs) }
+
+// keepProcLogs copies the processes' logs to
+// $AKU_E2E_LOGS/<test name>/<sub>/ when that is set.
+func keepProcLogs(t testing.TB, procs []*proc, sub string) {
 	root := os.Getenv("AKU_E2E_LOGS")
 	if root == "" {
 		return
 	}
-	dir := filepath.Join(root, strings.ReplaceAll(cp.t.Name(), "/", "_"))
+	dir := filepath.Join(root, strings.ReplaceAll(t.Name(), "/", "_"), sub)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		cp.t.Logf("framework: keep logs: %v", err)
+		t.Logf("framework: keep logs: %v", err)
 		return
 	}
-	for _, pr := range cp.procs {
+	for _, pr := range procs {
 		if b, err := os.ReadFile(pr.log); err == nil {
 			_ = os.WriteFile(filepath.Join(dir, filepath.Base(pr.log)), b, 0o644)
 		}
 	}
 }
 
-func (cp *ControlPlane) dumpLogs() {
-	for _, pr := range cp.procs {
+// dumpProcLogs prints the tail of each process's log.
+func dumpProcLogs(t testing.TB, procs []*proc) {
+	for _, pr := range procs {
 		b, _ := os.ReadFile(pr.log)
-		cp.t.Logf("--- %s (last 40 lines of %s)\n%s", pr.name, pr.log, tail(string(b), 40))
+		t.Logf("--- %s (last 40 lines of %s)\n%s", pr.name, pr.log, tail(string(b), 40))
 	}
 }
 

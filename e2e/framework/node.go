@@ -297,37 +297,6 @@ func (n *Node) deletePods() {
 	n.t.Logf("framework: sandboxes still running after 90s; removing them by force")
 }
 
-func (n *Node) keepLogs() {
-	root := os.Getenv("AKU_E2E_LOGS")
-	if root == "" {
-		return
-	}
-	dir := filepath.Join(root, strings.ReplaceAll(n.t.Name(), "/", "_"), "node")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return
-	}
-	for _, pr := range n.procs {
-		if b, err := os.ReadFile(pr.log); err == nil {
-			_ = os.WriteFile(filepath.Join(dir, filepath.Base(pr.log)), b, 0o644)
-		}
-	}
-}
+func (n *Node) keepLogs() { keepProcLogs(n.t, n.procs, "node") }
 
-func (n *Node) dumpLogs() {
-	for _, pr := range n.procs {
-		b, _ := os.ReadFile(pr.log)
-		n.t.Logf("--- %s (last 40 lines of %s)\n%s", pr.name, pr.log, tail(string(b), 40))
-	}
-}
-
-// Logs returns the named node process's log (kubelet, containerd,
-// kube-scheduler, coredns).
-func (n *Node) Logs(name string) string {
-	for _, pr := range n.procs {
-		if pr.name == name {
-			b, _ := os.ReadFile(pr.log)
-			return string(b)
-		}
-	}
-	return ""
-}
+func (n *Node) dumpLogs() { dumpProcLogs(n.t, n.procs) }
