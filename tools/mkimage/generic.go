@@ -175,26 +175,12 @@ func runGeneric(o options) error {
 		}
 	}
 
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return err
+	workdir := o.workdir
+	if workdir == "" {
+		workdir = "/"
 	}
-	cf = cf.DeepCopy()
-	cf.Architecture, cf.OS = "amd64", "linux"
-	cf.Created = v1.Time{Time: o.created}
-	cf.Config.Entrypoint = entrypoint
-	cf.Config.Cmd = cmd
-	cf.Config.Env = o.env
-	cf.Config.User = o.runAs
-	cf.Config.WorkingDir = o.workdir
-	if cf.Config.WorkingDir == "" {
-		cf.Config.WorkingDir = "/"
-	}
-	img, err = mutate.ConfigFile(img, cf)
-	if err != nil {
-		return err
-	}
-	return writeArchive(o.out, ref, img)
+	return writeConfigured(o.out, ref, img, o.created, v1.Config{Entrypoint: entrypoint, Cmd: cmd,
+		Env: o.env, User: o.runAs, WorkingDir: workdir})
 }
 
 // writeTarFile writes a tar file with write's entries.

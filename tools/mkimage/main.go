@@ -149,28 +149,36 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	return writeConfigured(o.out, ref, img, o.created, v1.Config{
+		Entrypoint: []string{"/" + prefix + "/bin/aku"},
+		Cmd:        []string{"install", "/aku"},
+		User:       user,
+		WorkingDir: "/",
+		Labels: map[string]string{
+			"org.opencontainers.image.title":    "aku",
+			"org.opencontainers.image.version":  o.version,
+			"org.opencontainers.image.revision": o.commit,
+			"org.opencontainers.image.source":   o.source,
+		},
+	})
+}
+
+// writeConfigured sets the image's platform (linux/amd64), creation time
+// and run configuration, and writes the archive.
+func writeConfigured(out string, ref name.Tag, img v1.Image, created time.Time, config v1.Config) error {
 	cf, err := img.ConfigFile()
 	if err != nil {
 		return err
 	}
 	cf = cf.DeepCopy()
 	cf.Architecture, cf.OS = "amd64", "linux"
-	cf.Created = v1.Time{Time: o.created}
-	cf.Config.Entrypoint = []string{"/" + prefix + "/bin/aku"}
-	cf.Config.Cmd = []string{"install", "/aku"}
-	cf.Config.User = user
-	cf.Config.WorkingDir = "/"
-	cf.Config.Labels = map[string]string{
-		"org.opencontainers.image.title":    "aku",
-		"org.opencontainers.image.version":  o.version,
-		"org.opencontainers.image.revision": o.commit,
-		"org.opencontainers.image.source":   o.source,
-	}
+	cf.Created = v1.Time{Time: created}
+	cf.Config = config
 	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {
 		return err
 	}
-	return writeArchive(o.out, ref, img)
+	return writeArchive(out, ref, img)
 }
 
 // filesTar is a layer holding each host file (links followed) at its own
