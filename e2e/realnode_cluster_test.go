@@ -79,12 +79,9 @@ func startCluster(t testing.TB, ns string) *cluster {
 
 // overlay is all the test changes in the shipped base: the images, the ODBC
 // driver and dialect of the stand-in, the storage (hostPath volumes on the
-// node), the namespace, the replica count to start from, for one scenario
-// the pod management policy, and AKU_START_TIMEOUT: the default 1800 s lets
-// a slow database open, but the scenario whose server never opens needs the
-// hook to fail (and the kubelet to restart the container) within minutes.
-// The init container, hooks, probe, RBAC, Lease and Service are the base's
-// own.
+// node), the namespace, the replica count to start from, and, for one
+// scenario, the pod management policy. The init container, hooks, probe,
+// RBAC, Lease and Service are the base's own.
 const overlay = `apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 namespace: %s
@@ -109,9 +106,6 @@ patches:
       - op: add
         path: /spec/template/spec/containers/0/env/-
         value: {name: AKU_ODBC_DRIVER, value: %s}
-      - op: add
-        path: /spec/template/spec/containers/0/env/-
-        value: {name: AKU_START_TIMEOUT, value: "90"}
       - op: add
         path: /spec/volumeClaimTemplates/0/spec/storageClassName
         value: %s

@@ -113,7 +113,10 @@ func TestRealNode(tt *testing.T) {
 			noHookFailures(t, c, since)
 			since = time.Now()
 			c.kubectl(stepTimeout, "delete", "pod", "-l", "app="+sts, "--wait=false")
-			pods = c.waitPods(3, stepTimeout)
+			// Every hook at once waits for the others' SYSDBA slots, flushes
+			// and connects toward addresses of pods that are going away:
+			// minutes, within the hooks' default deadlines.
+			pods = c.waitPods(3, 2*stepTimeout)
 			t.Logf("after all were deleted at once, 3 pods hold %d identical rows", w.check(pods, time.Minute))
 			noHookFailures(t, c, since)
 		}},

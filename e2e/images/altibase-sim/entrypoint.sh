@@ -18,8 +18,10 @@
 #      (the first-boot schema; /usr/local/share/altibase-sim/init.sql, empty
 #      for none).
 # Test knob: a file .never-open in the data directory at boot is removed and
-#      the server never opens this time (the postStart hook fails, the
-#      kubelet restarts the container, and the next boot opens normally).
+#      the server never opens this time: it fails its boot after
+#      ALTIBASE_SIM_NEVER_OPEN_SECONDS (20), as a database that cannot open
+#      does, while aku-start still waits for it. The postStart hook fails,
+#      the kubelet restarts the container, and the next boot opens normally.
 set -euo pipefail
 
 DATA=/home/altibase/altibase_home/dbs
@@ -38,7 +40,9 @@ mkdir -p "$DATA"
 if [ -e "$DATA/.never-open" ]; then
   rm -f "$DATA/.never-open"
   log "server will never open (test knob .never-open)"
-  while :; do pause 3600; done
+  pause "${ALTIBASE_SIM_NEVER_OPEN_SECONDS:-20}"
+  log "boot failed: the server did not open"
+  exit 1
 fi
 
 INIT_SQL=${ALTIBASE_SIM_INIT_SQL-/usr/local/share/altibase-sim/init.sql}
