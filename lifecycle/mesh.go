@@ -83,16 +83,11 @@ func (r *Runner) connect(ctx context.Context, self Member, members []Member, wai
 		if errors.Is(err, ErrBusy) {
 			break // waited for below, in its ordinal's turn
 		}
-		switch {
-		case errors.Is(err, ErrLoginRefused):
-			log.Error("The local Altibase server refused aku's login.", "pod", self.Name, "err", err)
-			return nil, fmt.Errorf("%s refused the login: %w", self.Name, err)
-		case waitSelf && errors.Is(err, ErrUnreachable):
-			n.say(log, "self-down", "Waiting for the local Altibase server to accept connections.", "err", err)
-			err = fmt.Errorf("%w: %s: %w", ErrSelfUnreachable, self.Name, err)
-		default:
-			return nil, fmt.Errorf("%w: %s: %w", ErrSelfUnreachable, self.Name, err)
+		if !waitSelf || !errors.Is(err, ErrUnreachable) {
+			return nil, selfError(log, self, err)
 		}
+		n.say(log, "self-down", "Waiting for the local Altibase server to accept connections.", "err", err)
+		err = fmt.Errorf("%w: %s: %w", ErrSelfUnreachable, self.Name, err)
 		if werr := r.pause(ctx, false); werr != nil {
 			return nil, fmt.Errorf("%w (gave up waiting: %w)", err, werr)
 		}
@@ -141,12 +136,7 @@ func (r *Runner) connect(ctx context.Context, self Member, members []Member, wai
 			case errors.Is(err, ErrBusy):
 				busy = append(busy, mem)
 			case mem.Ordinal == self.Ordinal:
-				if errors.Is(err, ErrLoginRefused) {
-					log.Error("The local Altibase server refused aku's login.", "pod", self.Name, "err", err)
-					refused = append(refused, fmt.Errorf("%s refused the login: %w", self.Name, err))
-				} else {
-					refused = append(refused, fmt.Errorf("%w: %s: %w", ErrSelfUnreachable, self.Name, err))
-				}
+				refused = append(refused, selfError(log, self, err))
 			case errors.Is(err, ErrUnreachable):
 				log.Info("Peer is not reachable.", "pod", mem.Name, "err", err)
 				delete(want, mem.Ordinal)
@@ -177,6 +167,16 @@ func (r *Runner) connect(ctx context.Context, self Member, members []Member, wai
 			return nil, fmt.Errorf("%w on %s (gave up waiting: %w)", ErrBusy, strings.Join(names, ", "), werr)
 		}
 	}
+}
+
+// selfError is the run's error for a dial of the local server that failed
+// other than busy: a refused login, or the server not reachable.
+func selfError(log *slog.Logger, self Member, err error) error {
+	if errors.Is(err, ErrLoginRefused) {
+		log.Error("The local Altibase server refused aku's login.", "pod", self.Name, "err", err)
+		return fmt.Errorf("%s refused the login: %w", self.Name, err)
+	}
+	return fmt.Errorf("%w: %s: %w", ErrSelfUnreachable, self.Name, err)
 }
 
 type dialed struct {
@@ -250,10 +250,7 @@ func (m *mesh) close() {
 		m.self.srv.Close()
 		m.self = nil
 	}
-	for j, p := range m.peers {
-		p.srv.Close()
-		delete(m.peers, j)
-	}
+	m.closePeers()
 }
 
 // all is the local node followed by the reachable peers in ordinal order.
