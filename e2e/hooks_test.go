@@ -18,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/aku-k8s/aku/altibase"
 	"github.com/aku-k8s/aku/altibase/altibasetest"
 	"github.com/aku-k8s/aku/e2e/framework"
 )
@@ -75,21 +74,6 @@ func (h *hookEnv) run(hook string, i int) (string, error) {
 	err := cmd.Run()
 	h.t.Logf("%s on pod %d:\n%s", hook, i, out.String())
 	return out.String(), err
-}
-
-func repState(t *testing.T, s *altibasetest.Server, name string) altibase.ReplicationState {
-	t.Helper()
-	c, err := altibase.Connect(context.Background(), altibase.Endpoint{Host: s.Host(), Port: s.Port()},
-		altibase.Options{Dialect: altibase.DialectSimulator, Password: "manager", RetryCount: 20, RetryDelay: 25 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	st, ok, err := c.Replication(context.Background(), name)
-	if err != nil || !ok {
-		t.Fatalf("%s: %+v ok=%v err=%v", name, st, ok, err)
-	}
-	return st
 }
 
 // The shipped hooks, run as the pods of a real StatefulSet (created and
@@ -171,7 +155,7 @@ REPLICATIONS = ( REPLICATION_NAME_PREFIX = AKU_REP  SYNC_PARALLEL_COUNT = 2 ( SY
 	if out, err := h.run("aku-end", 1); err != nil || !strings.Contains(out, "Replication reset skipped.") {
 		t.Fatalf("aku-end on a restarting pod: %v", err)
 	}
-	if st := repState(t, servers[0], "AKU_REP_01"); st.XSN == -1 {
+	if st := framework.ReplicationState(t, servers[0], "AKU_REP_01"); st.XSN == -1 {
 		t.Errorf("pod-0's AKU_REP_01 was reset by a restart: %+v", st)
 	}
 	if out, err := h.run("aku-start", 1); err != nil || strings.Contains(out, "Truncate tables") {
@@ -189,7 +173,7 @@ REPLICATIONS = ( REPLICATION_NAME_PREFIX = AKU_REP  SYNC_PARALLEL_COUNT = 2 ( SY
 		t.Fatalf("aku-end on scale-down: %v", err)
 	}
 	for i, name := range map[int]string{0: "AKU_REP_02", 1: "AKU_REP_12"} {
-		if st := repState(t, servers[i], name); st.XSN != -1 || st.IsStarted {
+		if st := framework.ReplicationState(t, servers[i], name); st.XSN != -1 || st.IsStarted {
 			t.Errorf("pod-%d %s after the scale-down = %+v, want stopped and reset", i, name, st)
 		}
 	}

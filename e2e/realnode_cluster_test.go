@@ -237,12 +237,8 @@ func (c *cluster) pods() ([]corev1.Pod, string) {
 		if p.DeletionTimestamp != nil {
 			s = "Terminating"
 		}
-		restarts := int32(0)
-		for _, cs := range p.Status.ContainerStatuses {
-			restarts += cs.RestartCount
-		}
-		if restarts > 0 {
-			s += fmt.Sprintf("(restarts %d)", restarts)
+		if n := restarts(p); n > 0 {
+			s += fmt.Sprintf("(restarts %d)", n)
 		}
 		parts = append(parts, p.Name+"="+s)
 	}

@@ -117,23 +117,20 @@ func (w *writer) loop(ctx context.Context) {
 	}
 }
 
-// targets are the pods a write may go to, by name.
-func (w *writer) targets() []struct {
+// target is a pod a write may go to.
+type target struct {
 	uid types.UID
 	ip  string
-} {
+}
+
+// targets are the pods a write may go to, by address.
+func (w *writer) targets() []target {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var out []struct {
-		uid types.UID
-		ip  string
-	}
+	var out []target
 	for uid, v := range w.pods {
 		if v.ready && v.terminating.IsZero() && v.ip != "" {
-			out = append(out, struct {
-				uid types.UID
-				ip  string
-			}{uid, v.ip})
+			out = append(out, target{uid, v.ip})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ip < out[j].ip })

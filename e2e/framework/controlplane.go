@@ -418,9 +418,9 @@ func startProc(dir, name, path string, args ...string) (*proc, error) {
 	return pr, nil
 }
 
-// exited reports the first process that has stopped.
-func (cp *ControlPlane) exited() error {
-	for _, pr := range cp.procs {
+// exited reports the first of procs that has stopped.
+func exited(procs []*proc) error {
+	for _, pr := range procs {
 		select {
 		case <-pr.done:
 			return fmt.Errorf("%s exited: %v (log %s)", pr.name, pr.err, pr.log)
@@ -433,13 +433,19 @@ func (cp *ControlPlane) exited() error {
 // poll calls check until it returns nil, a process dies, or the start
 // timeout passes.
 func (cp *ControlPlane) poll(what string, check func(context.Context) error) error {
-	deadline := time.Now().Add(cp.timeout)
+	return pollProcs(cp.procs, cp.timeout, what, check)
+}
+
+// pollProcs calls check (each call bounded by 10 s) until it returns nil,
+// one of procs exits, or timeout passes.
+func pollProcs(procs []*proc, timeout time.Duration, what string, check func(context.Context) error) error {
+	deadline := time.Now().Add(timeout)
 	var last error
 	for time.Now().Before(deadline) {
-		if err := cp.exited(); err != nil {
+		if err := exited(procs); err != nil {
 			return fmt.Errorf("waiting for %s: %w", what, err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		last = check(ctx)
 		cancel()
 		if last == nil {
@@ -447,7 +453,7 @@ func (cp *ControlPlane) poll(what string, check func(context.Context) error) err
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return fmt.Errorf("%s did not happen within %s: %v", what, cp.timeout, last)
+	return fmt.Errorf("%s did not happen within %s: %v", what, timeout, last)
 }
 
 // waitFor is poll failing the test, with the logs.

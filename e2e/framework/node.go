@@ -214,25 +214,7 @@ func (n *Node) run(name, path string, args ...string) error {
 }
 
 func (n *Node) poll(what string, check func(context.Context) error) error {
-	deadline := time.Now().Add(n.timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		for _, pr := range n.procs {
-			select {
-			case <-pr.done:
-				return fmt.Errorf("waiting for %s: %s exited: %v (log %s)", what, pr.name, pr.err, pr.log)
-			default:
-			}
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		last = check(ctx)
-		cancel()
-		if last == nil {
-			return nil
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	return fmt.Errorf("%s did not happen within %s: %v", what, n.timeout, last)
+	return pollProcs(n.procs, n.timeout, what, check)
 }
 
 // Ctr runs ctr against the node's containerd in the k8s.io namespace,

@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"context"
 	"database/sql"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	// Registers the "odbc" database/sql driver.
 	_ "github.com/alexbrainman/odbc"
 
+	"github.com/aku-k8s/aku/altibase"
 	"github.com/aku-k8s/aku/altibase/altibasetest"
 )
 
@@ -34,4 +36,21 @@ func RowCount(t testing.TB, s *altibasetest.Server, table string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// ReplicationState reads replication name's state on a simulated server
+// through aku's own client, failing the test if the object is missing.
+func ReplicationState(t testing.TB, s *altibasetest.Server, name string) altibase.ReplicationState {
+	t.Helper()
+	c, err := altibase.Connect(context.Background(), altibase.Endpoint{Host: s.Host(), Port: s.Port()},
+		altibase.Options{Dialect: altibase.DialectSimulator, Password: "manager", RetryCount: 20, RetryDelay: 25 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	st, ok, err := c.Replication(context.Background(), name)
+	if err != nil || !ok {
+		t.Fatalf("%s on %s: %+v ok=%v err=%v", name, s.Host(), st, ok, err)
+	}
+	return st
 }

@@ -33,7 +33,6 @@ import (
 
 	_ "github.com/alexbrainman/odbc"
 
-	"github.com/aku-k8s/aku/altibase"
 	"github.com/aku-k8s/aku/altibase/altibasetest"
 	"github.com/aku-k8s/aku/e2e/framework"
 )
@@ -416,7 +415,7 @@ REPLICATIONS = ( REPLICATION_NAME_PREFIX = AKU_REP  SYNC_PARALLEL_COUNT = 2 ( SY
 		if n := framework.RowCount(t, s, "T1"); n != 100 {
 			t.Errorf("pod-%d holds %d rows, want 100", i, n)
 		}
-		if st := repState(t, s, "AKU_REP_01"); !st.IsStarted {
+		if st := framework.ReplicationState(t, s, "AKU_REP_01"); !st.IsStarted {
 			t.Errorf("pod-%d: AKU_REP_01 not started: %+v", i, st)
 		}
 		if _, err := os.Stat(filepath.Join(work, fmt.Sprintf("aku_start_completed.%d", i))); err != nil {
@@ -435,19 +434,4 @@ func exec1(t *testing.T, s *altibasetest.Server, sysdba bool, stmt string) {
 	if _, err := db.Exec(stmt); err != nil {
 		t.Fatalf("%s: %v", stmt, err)
 	}
-}
-
-func repState(t *testing.T, s *altibasetest.Server, name string) altibase.ReplicationState {
-	t.Helper()
-	c, err := altibase.Connect(context.Background(), altibase.Endpoint{Host: s.Host(), Port: s.Port()},
-		altibase.Options{Dialect: altibase.DialectSimulator, Password: "manager", RetryCount: 20, RetryDelay: 25 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	st, ok, err := c.Replication(context.Background(), name)
-	if err != nil || !ok {
-		t.Fatalf("%s on %s: %+v ok=%v err=%v", name, s.Host(), st, ok, err)
-	}
-	return st
 }
