@@ -143,8 +143,9 @@ fuzz:
 $(TOOLS)/staticcheck:
 	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-## lint: go vet, staticcheck (installed into bin/tools) and go mod tidy -diff in each module (root, e2e, tools/mkimage).
+## lint: gofmt -l, go vet, staticcheck (installed into bin/tools) and go mod tidy -diff in each module (root, e2e, tools/mkimage).
 lint: deps $(TOOLS)/staticcheck
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted (make fmt)"; exit 1; fi
 	$(GO) vet ./...
 	$(TOOLS)/staticcheck ./...
 	$(GO) mod tidy -diff

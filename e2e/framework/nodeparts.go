@@ -252,4 +252,3 @@ func relay(c net.Conn, target string) {
 	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
 	<-done
 }
-
