@@ -24,6 +24,7 @@ func (n *node) String() string { return n.m.Name }
 type mesh struct {
 	self    *node
 	peers   map[int]*node // reachable peers by ordinal
+	lost    map[int]bool  // peers that went away during the run
 	members []Member      // every ordinal, reachable or not
 	log     *slog.Logger
 }
@@ -114,7 +115,7 @@ func (r *Runner) connect(ctx context.Context, self Member, members []Member, wai
 			}
 		}
 		if len(dial) == 0 {
-			m := &mesh{self: &node{m: self, srv: held[self.Ordinal]}, peers: map[int]*node{}, members: members, log: log}
+			m := &mesh{self: &node{m: self, srv: held[self.Ordinal]}, peers: map[int]*node{}, lost: map[int]bool{}, members: members, log: log}
 			for o, srv := range held {
 				if o != self.Ordinal {
 					m.peers[o] = &node{m: want[o], srv: srv}
@@ -272,6 +273,7 @@ func (m *mesh) drop(n *node, err error) {
 	m.log.Warn("Peer went away; continuing without it.", "pod", n.m.Name, "err", err)
 	n.srv.Close()
 	delete(m.peers, n.m.Ordinal)
+	m.lost[n.m.Ordinal] = true
 }
 
 // refresh reads the replication objects of the given nodes, one goroutine
@@ -337,26 +339,6 @@ func stop(ctx context.Context, n *node, name string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("stop %s on %s: %w", name, n, err)
-	}
-	return nil
-}
-
-// stopAndReset leaves an object stopped and, if reset is set, without a
-// restart point. It acts only where the last read state says it must.
-func stopAndReset(ctx context.Context, n *node, name string, reset bool) error {
-	st, ok := n.states[name]
-	if !ok {
-		return nil
-	}
-	if st.IsStarted {
-		if err := stop(ctx, n, name); err != nil {
-			return err
-		}
-	}
-	if reset && !st.Reset() {
-		if err := n.srv.Reset(ctx, name); err != nil {
-			return fmt.Errorf("reset %s on %s: %w", name, n, err)
-		}
 	}
 	return nil
 }

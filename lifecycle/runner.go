@@ -35,18 +35,6 @@ type Runner struct {
 	Checkpoint func(ctx context.Context, step string) error
 }
 
-// Steps of start, as passed to Checkpoint.
-const (
-	StepCreated      = "created"       // objects created
-	StepJoinStopped  = "join-stopped"  // objects toward the joining pod stopped and reset
-	StepPinned       = "pinned"        // peers' restart points pinned and flushed toward pod-0
-	StepTruncated    = "truncated"     // target tables truncated
-	StepSynced       = "synced"        // SYNC from pod-0 done
-	StepPeersStarted = "peers-started" // senders between the pod and non-master peers started
-	StepStarted      = "started"       // every sender started (and flushed on resume)
-	StepOpened       = "opened"        // ADMIN_MODE = 0
-)
-
 func (r *Runner) checkpoint(ctx context.Context, step string) error {
 	if r.Checkpoint == nil {
 		return nil
@@ -99,29 +87,6 @@ func (r *Runner) open(ctx context.Context, waitSelf bool) (*mesh, error) {
 		return nil, fmt.Errorf("discover peers: %w", err)
 	}
 	return r.connect(ctx, self, members, waitSelf)
-}
-
-// objects lists the names of the pod's replication objects toward ordinal j
-// (one per group).
-func (r *Runner) objectsToward(self, j int) []string {
-	var names []string
-	for _, g := range r.Opts.Groups {
-		names = append(names, Name(g.Prefix, self, j))
-	}
-	return names
-}
-
-// allObjects lists every replication object of the pod.
-func (r *Runner) allObjects(self int) []string {
-	var names []string
-	for _, g := range r.Opts.Groups {
-		for j := 0; j < r.Opts.ServerCount; j++ {
-			if j != self {
-				names = append(names, Name(g.Prefix, self, j))
-			}
-		}
-	}
-	return names
 }
 
 // Marker file handling: written atomically, only after full success.

@@ -1,0 +1,158 @@
+package lifecycle
+
+import "strings"
+
+// End's and clean's steps, as passed to Runner.Checkpoint.
+const (
+	StepEndFlushed = "end-flushed" // this pod's senders flushed toward the live peers
+	StepStopped    = "stopped"     // senders stopped
+	StepReset      = "reset"       // restart points dropped (or the reset skipped, by policy)
+	StepDropped    = "dropped"     // clean: this pod's objects dropped
+	StepUnmarked   = "unmarked"    // the marker file removed
+)
+
+// endFlushSlice bounds a FLUSH at end while the peers' sessions are held.
+const endFlushSlice = pinFlushWait
+
+// related lists, per server, the objects that concern this pod: all of its
+// own, and each reachable peer's objects toward it.
+func (p *planner) related() map[int][]string {
+	k := p.snap.Self
+	out := map[int][]string{}
+	for _, g := range p.o.Groups {
+		for j := 0; j < p.o.ServerCount; j++ {
+			name := Name(g.Prefix, k, j)
+			if _, ok := p.states[k][name]; ok && j != k {
+				out[k] = append(out[k], name)
+			}
+		}
+	}
+	for _, j := range p.peers() {
+		for _, g := range p.o.Groups {
+			name := Name(g.Prefix, k, j)
+			if _, ok := p.states[j][name]; ok {
+				out[j] = append(out[j], name)
+			}
+		}
+	}
+	return out
+}
+
+// PlanEnd is `aku -p end` on this pod for the mesh in s: flush this pod's
+// senders toward the live peers, stop the senders that must stop, reset
+// by policy, remove the marker. Pure. With flush false the flush is left
+// out (it was done before the plan was made again).
+func PlanEnd(o Options, s Snapshot, flush bool) Plan {
+	p := newPlanner("end", o, s)
+	k := s.Self
+	p.reason("role: %s (ordinal %d)", RoleOf(k), k)
+	related := p.related()
+
+	if o.FlushAtEnd && flush {
+		var ops []Op
+		for _, j := range p.peers() {
+			for _, g := range o.Groups {
+				name := Name(g.Prefix, k, j)
+				if p.states[k][name].IsStarted {
+					f := toward(OpFlush, name, j)
+					f.Flush = FlushMode{All: true, Wait: endFlushSlice}
+					f.Alone = true
+					ops = append(ops, f)
+				}
+			}
+		}
+		p.step(Step{Name: StepEndFlushed, Why: "the peers get every change this pod made (AKU_FLUSH_AT_END = 1); toward live peers only",
+			Log: "Flush replications.", Done: "Replication flush has ended."}, map[int][]Op{k: ops})
+	} else if !o.FlushAtEnd {
+		p.step(Step{Name: StepEndFlushed, Why: "AKU_FLUSH_AT_END = 0"}, nil)
+	}
+
+	reset := ShouldReset(o.ResetAtEnd, k, s.Intent)
+	intent := s.Intent.String()
+	if s.IntentReason != "" {
+		intent += ": " + s.IntentReason
+	}
+	if reset {
+		p.reason("reset: yes (policy %s, pod is leaving: %s)", o.ResetAtEnd, intent)
+	} else {
+		p.reason("reset: no (%s)", resetSkipReason(o.ResetAtEnd, k, s.Intent, s.IntentReason))
+	}
+
+	// A pod that keeps its state leaves its own senders started: the server
+	// stops them as it shuts down and starts them again at boot
+	// (REPLICATION_SENDER_AUTO_START), from the restart points they keep, and
+	// start's resume path finds them running. Each STOP here would cost a
+	// tick of the server clock (the server runs them one at a time) for
+	// nothing. The peers' senders toward this pod are stopped, so they do
+	// not retry against a server that is going away.
+	stop := map[int][]Op{}
+	for j, names := range related {
+		if j == k && !reset {
+			continue
+		}
+		for _, name := range names {
+			stop[j] = append(stop[j], p.stopReset(j, name, false)...)
+		}
+	}
+	why := "stop the peers' senders toward this pod; its own restart from their kept points at boot"
+	if reset {
+		why = "stop every sender of this pod's objects, here and on the peers"
+	}
+	p.step(Step{Name: StepStopped, Why: why, Log: "Stop replications.", Done: "Replication stop has ended."}, stop)
+
+	if !reset {
+		skip := resetSkipReason(o.ResetAtEnd, k, s.Intent, s.IntentReason)
+		p.step(Step{Name: StepReset, Why: "skipped: " + skip,
+			Log: "Replication reset skipped.", LogArgs: []any{"why", skip},
+			After: &Event{EventResetSkipped, "replication reset skipped: " + skip}}, nil)
+	} else {
+		work := map[int][]Op{}
+		for j, names := range related {
+			for _, name := range names {
+				work[j] = append(work[j], p.stopReset(j, name, true)...)
+			}
+		}
+		p.step(Step{Name: StepReset, Why: "the pod is leaving for good: nobody keeps logs for it",
+			Log: "Reset replications.", LogArgs: []any{"intent", s.Intent.String()}, Done: "Replication reset has ended.",
+			After: &Event{EventReset, "replications reset (" + s.Intent.String() + ")"}}, work)
+	}
+	p.step(Step{Name: StepUnmarked, Why: "the startup probe fails until the next start"},
+		map[int][]Op{k: {{Kind: OpRemoveMarker, Path: o.MarkerFile, Peer: -1}}})
+	return p.plan
+}
+
+// PlanClean is `aku -p clean` on this pod: stop the related replications
+// here and on the peers, drop this pod's objects, remove the marker. Pure.
+func PlanClean(o Options, s Snapshot) Plan {
+	p := newPlanner("clean", o, s)
+	k := s.Self
+	related := p.related()
+	work := map[int][]Op{}
+	var dropped []string
+	for j, names := range related {
+		for _, name := range names {
+			work[j] = append(work[j], p.stopReset(j, name, false)...)
+			if j == k {
+				d := op(OpDrop, name)
+				d.Log = "Replication dropped."
+				work[j] = append(work[j], d)
+				dropped = append(dropped, name)
+			}
+		}
+	}
+	p.reason("objects of this pod: %d (%s)", len(dropped), strings.Join(dropped, ", "))
+	p.step(Step{Name: StepDropped, Why: "stop the related senders, drop this pod's objects"}, work)
+	p.step(Step{Name: StepUnmarked, Why: "the startup probe fails until the next start"},
+		map[int][]Op{k: {{Kind: OpRemoveMarker, Path: o.MarkerFile, Peer: -1}}})
+	return p.plan
+}
+
+func (p ResetPolicy) String() string {
+	switch p {
+	case ResetAlways:
+		return "always (AKU_REPLICATION_RESET_AT_END = 1)"
+	case ResetNever:
+		return "never (AKU_REPLICATION_RESET_AT_END = 0)"
+	}
+	return "auto"
+}
