@@ -233,11 +233,10 @@ func (c *Conn) Reset(ctx context.Context, name string) error {
 // ErrUndefinedReplication if absent). After a lost link it checks whether
 // the object is already gone.
 func (c *Conn) Drop(ctx context.Context, name string) error {
-	n, err := replName(name)
+	stmt, err := DropStatement(name)
 	if err != nil {
 		return err
 	}
-	stmt := "DROP REPLICATION " + n
 	return c.do(ctx, func(ctx context.Context, prev error) error {
 		if prev != nil {
 			if _, ok, err := c.replication(ctx, name); err != nil || !ok {

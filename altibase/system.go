@@ -18,17 +18,9 @@ const ddlResetTimeout = 30 * time.Second
 // bounded context). Truncate only while the replications are stopped. A
 // TRUNCATE interrupted by a lost link is not re-sent (ErrUncertain).
 func (c *Conn) Truncate(ctx context.Context, items []Item) (err error) {
-	stmts := make([]string, 0, len(items))
-	for _, it := range items {
-		t, p, err := it.tableRef()
-		if err != nil {
-			return err
-		}
-		if p == "" {
-			stmts = append(stmts, "TRUNCATE TABLE "+t)
-		} else {
-			stmts = append(stmts, "ALTER TABLE "+t+" TRUNCATE PARTITION "+p)
-		}
+	stmts, err := truncateSQL(items)
+	if err != nil {
+		return err
 	}
 	if err := c.SetProperty(ctx, "REPLICATION_DDL_ENABLE", 1); err != nil {
 		return err
@@ -62,7 +54,7 @@ func (c *Conn) SetProperty(ctx context.Context, name string, value int64) error 
 	if err != nil {
 		return err
 	}
-	stmt := "ALTER SYSTEM SET " + n + " = " + strconv.FormatInt(value, 10)
+	stmt := setSQL(n, value)
 	return c.do(ctx, func(ctx context.Context, _ error) error { return c.exec(ctx, stmt) })
 }
 
@@ -99,4 +91,26 @@ func (c *Conn) SetQueryTimeout(ctx context.Context, d time.Duration) error {
 		c.mu.Unlock()
 	}
 	return err
+}
+
+// truncateSQL renders TRUNCATE TABLE u.t, or ALTER TABLE u.t TRUNCATE
+// PARTITION p, per item.
+func truncateSQL(items []Item) ([]string, error) {
+	stmts := make([]string, 0, len(items))
+	for _, it := range items {
+		t, p, err := it.tableRef()
+		if err != nil {
+			return nil, err
+		}
+		if p == "" {
+			stmts = append(stmts, "TRUNCATE TABLE "+t)
+		} else {
+			stmts = append(stmts, "ALTER TABLE "+t+" TRUNCATE PARTITION "+p)
+		}
+	}
+	return stmts, nil
+}
+
+func setSQL(property string, value int64) string {
+	return "ALTER SYSTEM SET " + property + " = " + strconv.FormatInt(value, 10)
 }

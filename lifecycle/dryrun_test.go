@@ -17,9 +17,6 @@ func fakeStatements(o Op) []string {
 		return []string{strings.ToUpper(o.Kind.String()) + " " + o.Replication}
 	case OpFlush, OpFlushTowardMaster:
 		mode := o.Flush
-		if o.Kind == OpFlushTowardMaster {
-			mode = FlushMode{All: true, Wait: pinFlushWait}
-		}
 		kw := "FLUSH"
 		if mode.All {
 			kw += " ALL"

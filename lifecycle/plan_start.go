@@ -307,7 +307,9 @@ func (p *planner) join(groups []Group) bool {
 			pin[j] = append(pin[j], toward(OpStart, name, k), toward(OpStop, name, k))
 		}
 		for _, g := range groups {
-			pin[j] = append(pin[j], toward(OpFlushTowardMaster, Name(g.Prefix, 0, j), 0))
+			f := toward(OpFlushTowardMaster, Name(g.Prefix, 0, j), 0)
+			f.Flush = FlushMode{All: true, Wait: pinFlushWait}
+			pin[j] = append(pin[j], f)
 		}
 	}
 	s := Step{Name: StepPinned, Why: "no non-master member: nothing to pin"}

@@ -73,6 +73,8 @@ type Op struct {
 	Peer int `json:"peer"`
 	// Log, when set, is logged at Info after the op succeeded.
 	Log string `json:"-"`
+	// Statements: the SQL, when the caller rendered it (Plan.Fill).
+	Statements []string `json:"statements,omitempty"`
 }
 
 // Describe is the op in a line: the statement it stands for, in words.
@@ -82,7 +84,7 @@ func (o Op) Describe() string {
 		return fmt.Sprintf("set %s = %d", o.Property, o.Value)
 	case OpCreate:
 		return fmt.Sprintf("create %s toward %s:%d", o.Replication, o.Create.RemoteHost, o.Create.RemotePort)
-	case OpFlush:
+	case OpFlush, OpFlushTowardMaster:
 		s := "flush"
 		if o.Flush.All {
 			s += " all"
@@ -92,6 +94,9 @@ func (o Op) Describe() string {
 		}
 		if o.Alone {
 			s += " (then without a bound, holding only this session)"
+		}
+		if o.Kind == OpFlushTowardMaster {
+			s += " (again while pod-0 answers)"
 		}
 		return s + " " + o.Replication
 	case OpTruncate:
@@ -380,4 +385,16 @@ func (p Plan) Text(render func(Op) []string) string {
 		fmt.Fprintf(&b, "outcome: succeeds if every statement does\n")
 	}
 	return b.String()
+}
+
+// Fill sets every op's Statements with render.
+func (p *Plan) Fill(render func(Op) []string) {
+	for i := range p.Steps {
+		for j := range p.Steps[i].Work {
+			ops := p.Steps[i].Work[j].Ops
+			for k := range ops {
+				ops[k].Statements = render(ops[k])
+			}
+		}
+	}
 }

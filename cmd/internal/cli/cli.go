@@ -96,12 +96,15 @@ func ExitCode(err error) int {
 // configuration and runs -i or -p. env replaces os.Getenv; Run calls
 // neither os.Exit nor os.Getenv.
 func Run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && (args[0] == "install" || args[0] == "status") {
+	if len(args) > 0 && (args[0] == "install" || args[0] == "status" || args[0] == "plan") {
 		var err error
-		if args[0] == "install" {
+		switch args[0] {
+		case "install":
 			err = runInstall(ctx, args[1:], stdout)
-		} else {
+		case "status":
 			err = runStatus(ctx, args[1:], env, stdout)
+		default:
+			err = runPlan(ctx, args[1:], env, stdout, stderr)
 		}
 		var ue *usageError
 		if errors.As(err, &ue) {

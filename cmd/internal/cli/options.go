@@ -11,6 +11,7 @@ const synopsis = `Usage: aku [-h | --help] [-v | --version] [-i | --info [--show
            [-p | --pod {start | end | clean}] [--config FILE] [--log-format text|json]
        aku install DIR
        aku status [--config FILE] [-o text|json] [--watch]
+       aku plan {start | end | clean} [--config FILE] [-o text|json]
 `
 
 const usage = synopsis + `
@@ -31,6 +32,11 @@ replications among the pods of a StatefulSet.
                         (started, XSN, sender, gap) read with ordinary SYS sessions (never
                         the SYSDBA slot a hook needs), and a verdict; exit 0 only when every
                         pair of joined pods replicates both ways. -o json; --watch refreshes.
+  plan ACTION           what -p ACTION would do on this pod now, changing nothing: the
+                        decisions with their evidence (path, XSNs, reset policy and intent,
+                        master failure) and every statement each server would run, step
+                        by step. Reads with ordinary SYS sessions; discovers as the hooks
+                        do. -o json; exit 1 when the run would fail.
   install DIR           copy this aku's install tree (bin/, lib/) into DIR, atomically,
                         and check that it runs there (what the init container runs)
 

@@ -20,6 +20,10 @@ type Dialer struct {
 	// sender in milliseconds where START waits for the server's next clock
 	// tick) in favour of a plain START.
 	PlainStart bool
+	// Read hands out ordinary SYS sessions, for runs that only read (aku
+	// plan): they never take the SYSDBA slot a hook needs. A server in
+	// ADMIN_MODE = 1 admits only SYSDBA; then that is used.
+	Read bool
 }
 
 var _ lifecycle.Dialer = (*Dialer)(nil)
@@ -31,7 +35,15 @@ func (d *Dialer) Dial(ctx context.Context, m lifecycle.Member) (lifecycle.Server
 	if host == "" {
 		host = m.Host
 	}
-	c, err := altibase.Connect(ctx, altibase.Endpoint{Host: host, Port: d.Port}, d.Opts)
+	ep := altibase.Endpoint{Host: host, Port: d.Port}
+	opts := d.Opts
+	opts.Plain = d.Read
+	c, err := altibase.Connect(ctx, ep, opts)
+	var ae *altibase.Error
+	if d.Read && err != nil && errors.As(err, &ae) && ae.Code == altibase.CodeAdminMode {
+		opts.Plain = false
+		c, err = altibase.Connect(ctx, ep, opts)
+	}
 	if err != nil {
 		return nil, mapErr(err)
 	}
