@@ -132,7 +132,7 @@ BENCH_OUT  ?= $(CURDIR)/docs/bench
 bench: build
 	AKU_BENCH_RUNS=$(BENCH_RUNS) AKU_BENCH_OUT=$(BENCH_OUT) AKU_BENCH_BIN=$(CURDIR)/$(BIN)/aku \
 	AKU_BENCH_DIST=$(CURDIR)/dist/aku AKU_BENCH_VERSION=$(VERSION) \
-		$(GO) test -run '^$$' -bench '^BenchmarkSpeed$$' -benchtime 1x -timeout 40m ./cmd/internal/wire
+		$(GO) test -run '^$$' -bench '^BenchmarkSpeed$$' -benchtime 1x -timeout 40m ./cmd/internal/scenarios
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 10m ./altibase/...
 
 ## fuzz: run the aku.conf parser fuzzer for FUZZTIME (default 2m).

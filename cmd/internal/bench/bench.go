@@ -2,7 +2,7 @@
 // (package original) into the figures of `make bench`: medians and paired
 // ratios over several runs, where the time goes (the statements' phases),
 // a Markdown table and an SVG timeline. It measures nothing itself; the
-// benchmark in cmd/internal/wire records the runs.
+// benchmark in cmd/internal/scenarios records the runs.
 package bench
 
 import (

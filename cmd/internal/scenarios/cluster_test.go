@@ -1,4 +1,4 @@
-package wire_test
+package scenarios_test
 
 import (
 	"context"
@@ -382,4 +382,99 @@ func head(ids []int64) []int64 {
 		return ids[:5]
 	}
 	return ids
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func upTo(c *cluster, n int) {
+	for i := 0; i < n; i++ {
+		c.start(i)
+	}
+}
+
+func pods(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// waitLog waits until aku's log holds s; false if it did not within d.
+func (c *cluster) waitLog(s string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !strings.Contains(c.logs.String(), s) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
+// startAsync runs pod i's start in the background; the result arrives on
+// the channel.
+func (c *cluster) startAsync(r *lifecycle.Runner, ctx context.Context) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- r.Start(ctx) }()
+	return done
+}
+
+// meshStarted fails the test unless every pair among pods is started in
+// both directions with a restart point.
+func (c *cluster) meshStarted(pods []int) {
+	c.t.Helper()
+	for _, i := range pods {
+		conn := c.client(i)
+		list, err := conn.Replications(bounded(c.t))
+		conn.Close() // the SYSDBA slot is needed by the checks that follow
+		if err != nil {
+			c.t.Fatalf("pod-%d: %v", i, err)
+		}
+		byName := map[string]bool{}
+		for _, r := range list {
+			byName[r.Name] = r.IsStarted && r.XSN != -1
+		}
+		for _, j := range pods {
+			if j == i {
+				continue
+			}
+			for _, g := range c.groups {
+				name := lifecycle.Name(g.Prefix, i, j)
+				if !byName[name] {
+					c.t.Errorf("pod-%d: %s is not replicating", i, name)
+				}
+			}
+		}
+	}
+}
+
+// finish writes on every pod of the mesh once more and checks the end
+// state: every pair replicating, every pod identical, nothing lost.
+func (c *cluster) finish(writers ...*writer) {
+	c.t.Helper()
+	for _, w := range writers {
+		w.burst(30)
+	}
+	c.meshStarted(pods(c.n))
+	c.converge(pods(c.n), []string{"T1"}, writers...)
+}
+
+// noObjects fails the test if pod i holds any replication object.
+func (c *cluster) noObjects(i int) {
+	c.t.Helper()
+	conn := c.client(i)
+	defer conn.Close()
+	list, err := conn.Replications(bounded(c.t))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if len(list) != 0 {
+		c.t.Errorf("pod-%d changed: %v", i, list)
+	}
 }

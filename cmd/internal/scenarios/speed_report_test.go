@@ -1,4 +1,4 @@
-package wire_test
+package scenarios_test
 
 import (
 	"fmt"
@@ -154,7 +154,7 @@ func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 func (r speedReport) markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# aku speed, side by side with the original's sequence\n\n")
-	fmt.Fprintf(&b, "Written by `make bench` (BenchmarkSpeed, cmd/internal/wire) on %s: %d runs, %s, GOMAXPROCS %d (%d CPUs), %s; %.1f minutes in all.\n\n",
+	fmt.Fprintf(&b, "Written by `make bench` (BenchmarkSpeed, cmd/internal/scenarios) on %s: %d runs, %s, GOMAXPROCS %d (%d CPUs), %s; %.1f minutes in all.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), r.runs, runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU(),
 		version(), r.elapsed.Minutes())
 	fmt.Fprintf(&b, "Four simulated Altibase pods (altibasetest, on disk) under the latency measured on real servers "+

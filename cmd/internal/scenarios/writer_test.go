@@ -1,4 +1,4 @@
-package wire_test
+package scenarios_test
 
 import (
 	"context"
