@@ -254,7 +254,9 @@ func (p *planner) step(s Step, work map[int][]Op) {
 	// The local server first: its failure is the one that matters.
 	for i, w := range s.Work {
 		if w.Ordinal == p.snap.Self && i > 0 {
-			s.Work[0], s.Work[i] = s.Work[i], s.Work[0]
+			copy(s.Work[1:i+1], s.Work[:i])
+			s.Work[0] = w
+			break
 		}
 	}
 	p.plan.Steps = append(p.plan.Steps, s)

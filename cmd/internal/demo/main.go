@@ -84,6 +84,10 @@ func run(ctx context.Context, bin string) error {
 
 	var writers []*writer
 	for i := 0; i < pods; i++ {
+		if i == pods-1 {
+			d.section("aku plan start on altibase-sts-%d: what the start will do, changing nothing", i)
+			d.plan(ctx, i, "start")
+		}
 		d.section("aku -p start on altibase-sts-%d", i)
 		if err := d.aku(ctx, conf, i, "start"); err != nil {
 			return err
@@ -108,6 +112,8 @@ func run(ctx context.Context, bin string) error {
 	}
 	d.report([]int{0, 1, 2}, writers)
 
+	d.section("aku plan end on altibase-sts-2")
+	d.plan(ctx, 2, "end")
 	d.section("aku -p end on altibase-sts-2 (scale 3 to 2)")
 	if err := d.aku(ctx, conf, 2, "end"); err != nil {
 		return err
@@ -308,6 +314,22 @@ func (d *demo) waitConverged(ctx context.Context, live []int) error {
 }
 
 // report prints each pod's replication objects and row count.
+// plan runs the real `aku plan ACTION` as pod i.
+func (d *demo) plan(ctx context.Context, i int, action string) {
+	fmt.Fprintf(d.out, "$ aku plan %s\n", action)
+	cmd := exec.CommandContext(ctx, filepath.Join(d.bin, "aku"), "plan", action)
+	cmd.Env = append(os.Environ(),
+		"AKU_CONF="+d.conf,
+		fmt.Sprintf("POD_NAME=altibase-sts-%d", i),
+		"AKU_MARKER_FILE="+filepath.Join(d.dir, fmt.Sprintf("aku_start_completed.%d", i)),
+		"AKU_ODBC_DRIVER="+altibasetest.PsqlODBCDriver,
+	)
+	cmd.Stdout, cmd.Stderr = d.out, d.out
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(d.out, "(aku plan: %v)\n", err)
+	}
+}
+
 func (d *demo) report(all []int, writers []*writer) {
 	total := 0
 	for _, w := range writers {
