@@ -35,10 +35,20 @@ PAR=${BUILD_PARALLELISM:-2}
 
 log() { echo "build.sh $(date -u +%H:%M:%S) $*" >&2; }
 
+# reports WANT CMD...: CMD's output contains WANT. The output is read whole
+# first: with pipefail, "CMD | grep -q" fails whenever grep exits at the
+# first match and CMD, still writing, dies of SIGPIPE (etcd --version did).
+reports() {
+  local want=$1 out
+  shift
+  out=$("$@" 2>/dev/null) || true
+  [[ $out == *"$want"* ]]
+}
+
 have() { # have NAME EXPECTED-SUBSTRING-OF-its---version
   local flag=--version
   [ "$1" = coredns ] && flag=-version
-  [ -x "$BIN/$1" ] && "$BIN/$1" $flag 2>/dev/null | grep -qF -- "$2"
+  [ -x "$BIN/$1" ] && reports "$2" "$BIN/$1" $flag
 }
 K8S_CMDS="kube-apiserver kube-controller-manager kubelet kube-scheduler"
 have_k8s() {
@@ -76,7 +86,7 @@ START=$SECONDS
 # install NAME: checks the freshly built $BIN/.NAME.tmp and moves it in place.
 install_bin() {
   local name=$1 want=$2
-  "$BIN/.$name.tmp" --version 2>/dev/null | grep -qF -- "$want" || {
+  reports "$want" "$BIN/.$name.tmp" --version || {
     echo "build.sh: built $name does not report '$want':" >&2
     "$BIN/.$name.tmp" --version >&2 || true
     exit 1
@@ -164,7 +174,7 @@ build_coredns() {
   (cd "$dir" && go get "github.com/coredns/coredns@$COREDNS_VERSION" >&2)
   (cd "$dir" && go build -p "$PAR" -trimpath -ldflags "-s -w" -o "$BIN/.coredns.tmp" github.com/coredns/coredns)
   # coredns prints its version with -version (single dash).
-  "$BIN/.coredns.tmp" -version 2>/dev/null | grep -qF "CoreDNS-${COREDNS_VERSION#v}" || {
+  reports "CoreDNS-${COREDNS_VERSION#v}" "$BIN/.coredns.tmp" -version || {
     echo "build.sh: built coredns does not report CoreDNS-${COREDNS_VERSION#v}" >&2; exit 1; }
   mv -f "$BIN/.coredns.tmp" "$BIN/coredns"
   log "built $BIN/coredns ($((SECONDS - START))s so far)"
