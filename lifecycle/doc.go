@@ -1,10 +1,21 @@
 // Package lifecycle runs aku's start, end and clean over a mesh of Altibase
-// servers. It decides (master or slave, sync or resume, reset or keep) with
-// pure functions and acts through the small interfaces in deps.go, so it
-// imports neither the ODBC client nor Kubernetes: cmd/internal/cli wires the
-// concrete implementations in.
+// servers.
 //
-// The join of a reset slave follows the pinned order (docs/altibase.md section 8,
-// conformance case 31), not the original's documented order, which loses rows
-// written on a non-master peer while the new pod is synced.
+// A run reads every reachable server once, then plans with pure functions
+// (PlanStart, PlanEnd, PlanClean in plan_start.go and plan_end.go): the
+// decisions (master or slave, join or resume, reset or keep, who takes
+// part), each with its evidence, and an ordered list of named Steps, each
+// with every server's Ops. One loop (Runner.run, run.go) carries a plan
+// out; Runner.Plan makes the same plan without running it (aku plan). The
+// decisions themselves (PathFor, IsMember, MasterFailures, ShouldReset) are
+// in plan.go; who is present and how sessions are taken, in mesh.go.
+//
+// The package acts through the small interfaces in deps.go (Server, Dialer,
+// Discovery), so it imports neither the ODBC client nor Kubernetes:
+// cmd/internal/cli wires the concrete implementations in.
+//
+// The join of a reset slave follows the pinned order (docs/altibase.md
+// section 8, docs/conformance.md case 31), not the original's documented
+// order, which loses rows written on a non-master peer while the new pod is
+// synced.
 package lifecycle

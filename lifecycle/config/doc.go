@@ -8,5 +8,5 @@
 // carries its name, default, range, kind, documentation and whether an
 // environment variable of the same name overrides the file. The grammar, the
 // identifier rule and the precedence of the sources are described in
-// README.md ("Configuration reference").
+// README.md ("Configuration: aku.conf").
 package config
