@@ -347,16 +347,25 @@ func TestEndFlushesOnlyTowardReachablePeers(t *testing.T) {
 func TestStartWaitsForTheLocalServer(t *testing.T) {
 	c := newFakeCluster(4)
 	c.down[0], c.down[1], c.down[2], c.down[3] = true, true, true, true
-	go func() {
-		time.Sleep(1500 * time.Millisecond)
-		c.mu.Lock()
-		c.down[0] = false
-		c.mu.Unlock()
-	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := runner(c, 0, testOptions(t)).Start(ctx); err != nil {
+	r := runner(c, 0, testOptions(t))
+	// The server comes up during the second pause; no wall clock.
+	var pauses []time.Duration
+	r.Sleep = func(ctx context.Context, d time.Duration) error {
+		pauses = append(pauses, d)
+		if len(pauses) == 2 {
+			c.mu.Lock()
+			c.down[0] = false
+			c.mu.Unlock()
+		}
+		return ctx.Err()
+	}
+	if err := r.Start(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if len(pauses) != 2 || pauses[0] != selfRetryInterval {
+		t.Errorf("pauses %v, want two of %v", pauses, selfRetryInterval)
 	}
 	short, cancel2 := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel2()
