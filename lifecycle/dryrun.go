@@ -6,11 +6,15 @@ import (
 	"slices"
 )
 
+// Action names one of the Runner's actions (Start, End, Clean) by the word
+// aku -p and aku plan take for it.
+type Action string
+
 // Actions a Plan can be made for.
 const (
-	ActionStart = "start"
-	ActionEnd   = "end"
-	ActionClean = "clean"
+	ActionStart Action = "start"
+	ActionEnd   Action = "end"
+	ActionClean Action = "clean"
 )
 
 // Plan is what Start, End or Clean would do on this pod now: it discovers
@@ -18,8 +22,8 @@ const (
 // and changes nothing (no statement but reads, no Event, no lock, no
 // marker). The Dialer should hand out ordinary sessions where the servers
 // admit them, so that the plan never takes a SYSDBA slot a hook needs.
-func (r *Runner) Plan(ctx context.Context, action string) (Plan, error) {
-	if !slices.Contains([]string{ActionStart, ActionEnd, ActionClean}, action) {
+func (r *Runner) Plan(ctx context.Context, action Action) (Plan, error) {
+	if !slices.Contains([]Action{ActionStart, ActionEnd, ActionClean}, action) {
 		return Plan{}, fmt.Errorf("unknown action %q: want start, end or clean", action)
 	}
 	m, err := r.open(ctx, false)

@@ -64,7 +64,7 @@ func TestPlanIsWhatRuns(t *testing.T) {
 		name   string
 		setup  func(t *testing.T, c *fakeCluster) // the mesh before
 		self   int
-		action string
+		action Action
 		opts   func(o *Options)
 	}{
 		{"master fresh", func(t *testing.T, c *fakeCluster) { c.down[1], c.down[2], c.down[3] = true, true, true }, 0, ActionStart, nil},

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aku-k8s/aku/altibase"
-	"github.com/aku-k8s/aku/cmd/internal/wire"
 	"github.com/aku-k8s/aku/k8s"
 	"github.com/aku-k8s/aku/lifecycle"
 	"github.com/aku-k8s/aku/lifecycle/akulog"
@@ -133,7 +132,7 @@ func Run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return writeInfo(stdout, cfg, o.showPassword)
 	}
 	logger := newLogger(o.logFormat, env, stdout)
-	return runPod(ctx, logger, cfg, o.pod, env, stdout)
+	return runPod(ctx, logger, cfg, lifecycle.Action(o.pod), env, stdout)
 }
 
 // loadConfig locates and loads aku.conf, with the environment's overrides.
@@ -174,8 +173,8 @@ func newLogger(format string, env func(string) string, w io.Writer) *slog.Logger
 }
 
 // runPod runs -p start|end|clean with the original's framing lines.
-func runPod(ctx context.Context, log *slog.Logger, cfg *config.Config, action string, env func(string) string, stdout io.Writer) error {
-	fmt.Fprintf(stdout, "AKU started with %s option.\n", strings.ToUpper(action))
+func runPod(ctx context.Context, log *slog.Logger, cfg *config.Config, action lifecycle.Action, env func(string) string, stdout io.Writer) error {
+	fmt.Fprintf(stdout, "AKU started with %s option.\n", strings.ToUpper(string(action)))
 	err := runAction(ctx, log, cfg, action, env)
 	if err != nil {
 		log.Error(err.Error())
@@ -212,11 +211,11 @@ func checkEnvironment(cfg *config.Config, env func(string) string) error {
 	return nil
 }
 
-func runAction(ctx context.Context, log *slog.Logger, cfg *config.Config, action string, env func(string) string) error {
+func runAction(ctx context.Context, log *slog.Logger, cfg *config.Config, action lifecycle.Action, env func(string) string) error {
 	if err := checkEnvironment(cfg, env); err != nil {
 		return err
 	}
-	st, err := wire.Build(ctx, cfg, wire.Env{Getenv: env, Hostname: hostname}, log, action)
+	st, err := build(ctx, cfg, processEnv{Getenv: env, Hostname: hostname}, log, action)
 	if err != nil {
 		return err
 	}
@@ -228,11 +227,11 @@ func runAction(ctx context.Context, log *slog.Logger, cfg *config.Config, action
 	}
 	r := st.Runner
 	switch action {
-	case "start":
+	case lifecycle.ActionStart:
 		return r.Start(ctx)
-	case "end":
+	case lifecycle.ActionEnd:
 		return r.End(ctx)
-	case "clean":
+	case lifecycle.ActionClean:
 		return r.Clean(ctx)
 	}
 	return &usageError{msg: fmt.Sprintf("unknown action %q", action)}

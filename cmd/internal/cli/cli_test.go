@@ -213,7 +213,7 @@ func TestRun(t *testing.T) {
 			args: []string{"-p", "clean"}, wantCode: 2,
 			wantErr: "AKU_DISCOVERY = kubernetes, but this is not a Kubernetes pod (KUBERNETES_SERVICE_HOST or KUBERNETES_SERVICE_PORT is not set) and AKU_KUBECONFIG is not set"},
 		// With a kubeconfig, the API is tried; that it cannot be used is
-		// found by wire.Build, which keeps only its text (exit 1).
+		// found by build, which keeps only its text (exit 1).
 		{name: "pod_kubernetes_bad_kubeconfig", env: with("POD_NAME", "altibase-sts-1", "AKU_DISCOVERY", "kubernetes", "AKU_KUBECONFIG", "/nonexistent/kubeconfig"),
 			args: []string{"-p", "clean"}, wantCode: 1, wantErrPrefix: "AKU_DISCOVERY = kubernetes: AKU_KUBECONFIG /nonexistent/kubeconfig: "},
 		// Start checks that the marker can be written before anything else.

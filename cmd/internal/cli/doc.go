@@ -2,6 +2,12 @@
 // stamping and the mapping of errors to exit codes. cmd/aku, cmd/aku-start
 // and cmd/aku-end are tiny mains over Main.
 //
+// It is also aku's composition root (build.go): build turns aku.conf and the
+// process environment into a lifecycle.Runner for one lifecycle.Action,
+// over the Altibase client adapted by package altibaselc, with discovery
+// from the Kubernetes API or DNS, the start Lease, pod Events and the
+// action's deadline.
+//
 // Environment variables read (through the env function given to Run):
 //
 //	AKU_CONF                path of aku.conf (below --config, above $ALTIBASE_HOME/conf/aku.conf)

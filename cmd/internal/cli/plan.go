@@ -10,7 +10,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aku-k8s/aku/cmd/internal/wire"
+	"github.com/aku-k8s/aku/cmd/internal/altibaselc"
 	"github.com/aku-k8s/aku/lifecycle"
 )
 
@@ -23,7 +23,8 @@ var ErrPlanFails = errors.New("the planned run would fail")
 const planTimeout = 30 * time.Second
 
 type planOptions struct {
-	config, output, action string
+	config, output string
+	action         lifecycle.Action
 }
 
 func parsePlanArgs(args []string) (planOptions, error) {
@@ -52,9 +53,9 @@ func parsePlanArgs(args []string) (planOptions, error) {
 	case len(rest) > 1:
 		return o, &usageError{fmt.Sprintf("plan: unexpected argument %q", rest[1])}
 	}
-	switch rest[0] {
+	switch a := lifecycle.Action(rest[0]); a {
 	case lifecycle.ActionStart, lifecycle.ActionEnd, lifecycle.ActionClean:
-		o.action = rest[0]
+		o.action = a
 	default:
 		return o, &usageError{fmt.Sprintf("plan: unknown action %q: want start, end or clean", rest[0])}
 	}
@@ -85,14 +86,15 @@ func runPlan(ctx context.Context, args []string, env func(string) string, stdout
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	ctx, cancel := context.WithTimeout(ctx, planTimeout)
 	defer cancel()
-	st, err := wire.Build(ctx, cfg, wire.Env{Getenv: env, Hostname: hostname}, log, "plan")
+	// No action for build: a plan has no hook's deadline, only planTimeout.
+	st, err := build(ctx, cfg, processEnv{Getenv: env, Hostname: hostname}, log, "")
 	if err != nil {
 		return err
 	}
 	r := st.Runner
 	r.Event, r.Lock, r.Checkpoint = nil, nil, nil
 	plainStart := false
-	if d, ok := r.Dialer.(*wire.Dialer); ok {
+	if d, ok := r.Dialer.(*altibaselc.Dialer); ok {
 		d.Read = true
 		plainStart = d.PlainStart
 	}
@@ -100,7 +102,7 @@ func runPlan(ctx context.Context, args []string, env func(string) string, stdout
 	if err != nil {
 		return err
 	}
-	render := func(op lifecycle.Op) []string { return wire.Statements(op, plainStart) }
+	render := func(op lifecycle.Op) []string { return altibaselc.Statements(op, plainStart) }
 	if err := writePlan(stdout, o.output, p, render); err != nil {
 		return err
 	}

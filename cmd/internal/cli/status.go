@@ -13,7 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aku-k8s/aku/cmd/internal/wire"
+	"github.com/aku-k8s/aku/cmd/internal/altibaselc"
 	"github.com/aku-k8s/aku/k8s"
 	"github.com/aku-k8s/aku/lifecycle"
 	"github.com/aku-k8s/aku/lifecycle/config"
@@ -87,7 +87,7 @@ func runStatus(ctx context.Context, args []string, env func(string) string, stdo
 // readMesh reads every server of aku.conf (its hosts, AKU_HOST_FORMAT) at
 // once, each within the login timeout.
 func readMesh(ctx context.Context, cfg *config.Config) (lifecycle.MeshReport, error) {
-	opts, err := wire.ClientOptions(cfg, slog.New(slog.DiscardHandler))
+	opts, err := altibaselc.ClientOptions(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return lifecycle.MeshReport{}, err
 	}
@@ -103,11 +103,11 @@ func readMesh(ctx context.Context, cfg *config.Config) (lifecycle.MeshReport, er
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			views[i] = wire.ReadServer(ctx, m, cfg.PortNo, opts)
+			views[i] = altibaselc.ReadServer(ctx, m, cfg.PortNo, opts)
 		}()
 	}
 	wg.Wait()
-	return lifecycle.Report(wire.LifecycleOptions(cfg).Groups, views), nil
+	return lifecycle.Report(lifecycleOptions(cfg).Groups, views), nil
 }
 
 func writeReport(w io.Writer, format string, r lifecycle.MeshReport) error {

@@ -46,7 +46,7 @@ import (
 	"time"
 
 	"github.com/aku-k8s/aku/altibase"
-	"github.com/aku-k8s/aku/cmd/internal/wire"
+	"github.com/aku-k8s/aku/cmd/internal/altibaselc"
 	"github.com/aku-k8s/aku/lifecycle/config"
 )
 
@@ -146,7 +146,7 @@ var (
 // position 0..AKU_SERVER_COUNT-1 at cfg.Host(n), AKU_PORT_NO, and the
 // client options of the configuration.
 func FromConfig(cfg *config.Config, log *slog.Logger) ([]Pod, Config, error) {
-	opts, err := wire.ClientOptions(cfg, log)
+	opts, err := altibaselc.ClientOptions(cfg, log)
 	if err != nil {
 		return nil, Config{}, err
 	}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/aku-k8s/aku/altibase"
 	"github.com/aku-k8s/aku/altibase/altibasetest"
-	"github.com/aku-k8s/aku/cmd/internal/wire"
+	"github.com/aku-k8s/aku/cmd/internal/altibaselc"
 	"github.com/aku-k8s/aku/lifecycle"
 	"github.com/aku-k8s/aku/lifecycle/akulog"
 )
@@ -209,7 +209,7 @@ func (c *cluster) runner(i int, tweak func(*lifecycle.Options)) *lifecycle.Runne
 	return &lifecycle.Runner{
 		Opts:      opts,
 		Discovery: staticDiscovery{c: c, self: i},
-		Dialer: &wire.Dialer{Port: c.port, Opts: altibase.Options{
+		Dialer: &altibaselc.Dialer{Port: c.port, Opts: altibase.Options{
 			Dialect: altibase.DialectSimulator, Password: "manager",
 			LoginTimeout: 5 * time.Second, QueryTimeout: 60 * time.Second,
 			RetryCount: max(c.retries, 2), RetryDelay: 50 * time.Millisecond, Logger: log,

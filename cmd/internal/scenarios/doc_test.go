@@ -1,7 +1,7 @@
 // Package scenarios_test is aku's scenario suite: the lifecycle end to end,
-// through the real client and ODBC stack (package wire's Dialer, package
-// altibase, unixODBC and psqlODBC), against clusters of simulated Altibase
-// servers (package altibasetest) on 127.0.1.x, one per pod of a
+// through the real client and ODBC stack (package altibaselc's Dialer,
+// package altibase, unixODBC and psqlODBC), against clusters of simulated
+// Altibase servers (package altibasetest) on 127.0.1.x, one per pod of a
 // StatefulSet. Applications write on every live pod, often after every step
 // of a start, and the invariant checker (cluster.converge) proves that every
 // pod ends with the same rows and that no acknowledged write is lost.

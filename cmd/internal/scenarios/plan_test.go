@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aku-k8s/aku/cmd/internal/wire"
+	"github.com/aku-k8s/aku/cmd/internal/altibaselc"
 	"github.com/aku-k8s/aku/lifecycle"
 )
 
@@ -44,10 +44,10 @@ func (c *cluster) fullState(i int) string {
 	return strings.Join(lines, "\n")
 }
 
-func (c *cluster) plan(k int, action string) lifecycle.Plan {
+func (c *cluster) plan(k int, action lifecycle.Action) lifecycle.Plan {
 	c.t.Helper()
 	r := c.runner(k, nil)
-	r.Dialer.(*wire.Dialer).Read = true
+	r.Dialer.(*altibaselc.Dialer).Read = true
 	p, err := r.Plan(bounded(c.t), action)
 	if err != nil {
 		c.t.Fatalf("plan %s on pod-%d: %v", action, k, err)
@@ -72,7 +72,7 @@ func TestPlanChangesNothingAndIsWhatRuns(t *testing.T) {
 	}
 	dbas := []*session{c.open(0, true), c.open(1, true)}
 	for k := range 4 {
-		for _, action := range []string{lifecycle.ActionStart, lifecycle.ActionEnd, lifecycle.ActionClean} {
+		for _, action := range []lifecycle.Action{lifecycle.ActionStart, lifecycle.ActionEnd, lifecycle.ActionClean} {
 			if p := c.plan(k, action); len(p.Steps) == 0 {
 				t.Errorf("pod-%d %s: an empty plan", k, action)
 			}

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/aku-k8s/aku/altibase"
-	"github.com/aku-k8s/aku/cmd/internal/wire"
+	"github.com/aku-k8s/aku/cmd/internal/altibaselc"
 	"github.com/aku-k8s/aku/lifecycle"
 )
 
@@ -28,7 +28,7 @@ func TestWrongPasswordFailsAtOnce(t *testing.T) {
 	c := newCluster(t, 2, oneGroup())
 	c.start(0)
 	r := c.runner(1, nil)
-	r.Dialer.(*wire.Dialer).Opts.Password = "not-the-password"
+	r.Dialer.(*altibaselc.Dialer).Opts.Password = "not-the-password"
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err := r.Start(ctx)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/aku-k8s/aku/altibase"
-	"github.com/aku-k8s/aku/cmd/internal/wire"
+	"github.com/aku-k8s/aku/cmd/internal/altibaselc"
 	"github.com/aku-k8s/aku/lifecycle"
 )
 
@@ -17,7 +17,7 @@ func (c *cluster) status() lifecycle.MeshReport {
 	views := make([]lifecycle.ServerView, c.n)
 	for i := range views {
 		m := lifecycle.Member{Ordinal: i, Name: fmt.Sprintf("altibase-sts-%d", i), Host: c.host(i)}
-		views[i] = wire.ReadServer(bounded(c.t), m, c.port, altibase.Options{
+		views[i] = altibaselc.ReadServer(bounded(c.t), m, c.port, altibase.Options{
 			Dialect: altibase.DialectSimulator, Password: "manager", LoginTimeout: 5 * time.Second,
 		})
 	}

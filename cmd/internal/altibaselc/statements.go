@@ -1,4 +1,4 @@
-package wire
+package altibaselc
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package wire
+package cli
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/aku-k8s/aku/k8s"
+	"github.com/aku-k8s/aku/lifecycle"
 	"github.com/aku-k8s/aku/lifecycle/config"
 )
 
@@ -50,16 +51,16 @@ func cluster() kubernetes.Interface {
 func TestBuildChoosesDiscovery(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	log := slog.New(slog.DiscardHandler)
-	inCluster := func(env map[string]string) Env {
-		return Env{Getenv: func(k string) string { return env[k] }, Now: func() time.Time { return now },
+	inCluster := func(env map[string]string) processEnv {
+		return processEnv{Getenv: func(k string) string { return env[k] }, Now: func() time.Time { return now },
 			Kubernetes: func() (kubernetes.Interface, error) { return cluster(), nil }}
 	}
-	outside := Env{Getenv: func(k string) string { return map[string]string{"POD_NAME": "db-1"}[k] },
+	outside := processEnv{Getenv: func(k string) string { return map[string]string{"POD_NAME": "db-1"}[k] },
 		Kubernetes: func() (kubernetes.Interface, error) { return nil, errors.New("not in a cluster") }}
 
 	t.Run("auto_in_cluster", func(t *testing.T) {
 		env := map[string]string{"POD_NAME": "db-1", "POD_NAMESPACE": "ns"}
-		st, err := Build(context.Background(), load(t, env), inCluster(env), log, "end")
+		st, err := build(context.Background(), load(t, env), inCluster(env), log, lifecycle.ActionEnd)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +76,7 @@ func TestBuildChoosesDiscovery(t *testing.T) {
 		}
 	})
 	t.Run("auto_outside_falls_back_to_dns", func(t *testing.T) {
-		st, err := Build(context.Background(), load(t, nil), outside, log, "start")
+		st, err := build(context.Background(), load(t, nil), outside, log, lifecycle.ActionStart)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,13 +89,13 @@ func TestBuildChoosesDiscovery(t *testing.T) {
 	})
 	t.Run("kubernetes_required", func(t *testing.T) {
 		env := map[string]string{"AKU_DISCOVERY": "kubernetes"}
-		if _, err := Build(context.Background(), load(t, env), outside, log, "start"); err == nil {
+		if _, err := build(context.Background(), load(t, env), outside, log, lifecycle.ActionStart); err == nil {
 			t.Error("AKU_DISCOVERY=kubernetes outside a cluster accepted")
 		}
 	})
 	t.Run("dns_forced", func(t *testing.T) {
 		env := map[string]string{"POD_NAME": "db-1", "POD_NAMESPACE": "ns", "AKU_DISCOVERY": "dns"}
-		st, err := Build(context.Background(), load(t, env), inCluster(env), log, "start")
+		st, err := build(context.Background(), load(t, env), inCluster(env), log, lifecycle.ActionStart)
 		if err != nil || st.Mode != config.DiscoveryDNS {
 			t.Errorf("setup = %+v, %v", st, err)
 		}

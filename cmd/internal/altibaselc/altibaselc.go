@@ -1,7 +1,14 @@
-// Package wire adapts the concrete Altibase client to the interfaces the
-// lifecycle declares: it dials members and maps the client's error classes
-// onto the lifecycle's sentinels.
-package wire
+// Package altibaselc adapts package altibase's client (*altibase.Conn) to
+// the interfaces package lifecycle declares: Dialer and Server implement
+// lifecycle.Dialer and lifecycle.Server, dialing members and mapping the
+// client's error classes onto the lifecycle's sentinels. It also renders a
+// lifecycle.Op as the client's SQL (Statements, for aku plan), reads one
+// server's state into a lifecycle.ServerView (ReadServer, for aku status),
+// and builds the client's options from aku.conf (ClientOptions).
+//
+// It holds no wiring: the command (package cli) builds the lifecycle.Runner
+// over it.
+package altibaselc
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package wire
+package cli
 
 import (
 	"context"
@@ -12,14 +12,14 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/aku-k8s/aku/altibase"
+	"github.com/aku-k8s/aku/cmd/internal/altibaselc"
 	"github.com/aku-k8s/aku/k8s"
 	"github.com/aku-k8s/aku/lifecycle"
 	"github.com/aku-k8s/aku/lifecycle/config"
 )
 
-// LifecycleOptions converts aku.conf into what the lifecycle acts on.
-func LifecycleOptions(cfg *config.Config) lifecycle.Options {
+// lifecycleOptions converts aku.conf into what the lifecycle acts on.
+func lifecycleOptions(cfg *config.Config) lifecycle.Options {
 	o := lifecycle.Options{
 		ServerCount:         cfg.ServerCount,
 		ReplicationPort:     cfg.ReplicationPortNo,
@@ -50,27 +50,8 @@ func resetPolicy(m config.ResetMode) lifecycle.ResetPolicy {
 	return lifecycle.ResetAuto
 }
 
-// ClientOptions converts aku.conf into the client's connection options.
-func ClientOptions(cfg *config.Config, log *slog.Logger) (altibase.Options, error) {
-	d, err := altibase.ParseDialect(string(cfg.ODBCDialect))
-	if err != nil {
-		return altibase.Options{}, fmt.Errorf("AKU_ODBC_DIALECT: %w", err)
-	}
-	return altibase.Options{
-		Dialect:      d,
-		Driver:       cfg.ODBCDriver,
-		Password:     cfg.SysPassword.Reveal(),
-		LoginTimeout: cfg.LoginTimeout,
-		QueryTimeout: cfg.QueryTimeout,
-		NLSUse:       cfg.NLSUse,
-		RetryCount:   cfg.QueryRetryCount,
-		RetryDelay:   cfg.QueryRetryDelay,
-		Logger:       log,
-	}, nil
-}
-
-// Env is what the process environment provides.
-type Env struct {
+// processEnv is what the process environment provides to build.
+type processEnv struct {
 	Getenv   func(string) string
 	Hostname func() (string, error)
 	// Kubernetes returns a client for the API the pod runs in (in-cluster
@@ -80,7 +61,7 @@ type Env struct {
 	Now        func() time.Time
 }
 
-func (e Env) podName() (string, error) {
+func (e processEnv) podName() (string, error) {
 	if n := e.Getenv("POD_NAME"); n != "" {
 		return n, nil
 	}
@@ -95,14 +76,14 @@ func (e Env) podName() (string, error) {
 	return n, nil
 }
 
-func (e Env) now() time.Time {
+func (e processEnv) now() time.Time {
 	if e.Now != nil {
 		return e.Now()
 	}
 	return time.Now()
 }
 
-func (e Env) kubernetes() (kubernetes.Interface, error) {
+func (e processEnv) kubernetes() (kubernetes.Interface, error) {
 	if e.Kubernetes != nil {
 		return e.Kubernetes()
 	}
@@ -126,7 +107,7 @@ func (e Env) kubernetes() (kubernetes.Interface, error) {
 	return kubernetes.NewForConfig(rc)
 }
 
-func (e Env) namespace() string {
+func (e processEnv) namespace() string {
 	if ns := e.Getenv("POD_NAMESPACE"); ns != "" {
 		return ns
 	}
@@ -137,20 +118,22 @@ func (e Env) namespace() string {
 	return k8s.NamespaceFromServiceAccount(read)
 }
 
-// Setup is a runner ready for one action, with the deadline that action
+// setup is a runner ready for one action, with the deadline that action
 // must keep.
-type Setup struct {
+type setup struct {
 	Runner *lifecycle.Runner
 	Mode   config.DiscoveryMode // the discovery actually used
 	// Deadline bounds the action (zero: none beyond each call's own bounds).
 	Deadline time.Time
 }
 
-// Build wires the lifecycle for this pod and action: discovery from the
-// Kubernetes API or DNS (AKU_DISCOVERY), the start Lease, pod Events, the
-// reason a pod stops, and the action's deadline.
-func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger, action string) (*Setup, error) {
-	copts, err := ClientOptions(cfg, log)
+// build wires the lifecycle for this pod and action: the client through
+// package altibaselc, discovery from the Kubernetes API or DNS
+// (AKU_DISCOVERY), the start Lease, pod Events, the reason a pod stops, and
+// the action's deadline. Only start and end have a deadline; aku plan
+// passes the zero Action, as it keeps its own timeout.
+func build(ctx context.Context, cfg *config.Config, env processEnv, log *slog.Logger, action lifecycle.Action) (*setup, error) {
+	copts, err := altibaselc.ClientOptions(cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -159,12 +142,12 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger, a
 		return nil, err
 	}
 	r := &lifecycle.Runner{
-		Opts:   LifecycleOptions(cfg),
-		Dialer: &Dialer{Port: cfg.PortNo, Opts: copts},
+		Opts:   lifecycleOptions(cfg),
+		Dialer: &altibaselc.Dialer{Port: cfg.PortNo, Opts: copts},
 		Log:    log,
 	}
-	st := &Setup{Runner: r, Mode: config.DiscoveryDNS}
-	if action == "start" {
+	st := &setup{Runner: r, Mode: config.DiscoveryDNS}
+	if action == lifecycle.ActionStart {
 		st.Deadline = env.now().Add(cfg.StartTimeout)
 	}
 	api, self, why := kubernetesAPI(ctx, cfg, env, pod, log)
@@ -186,7 +169,7 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger, a
 	r.Discovery = api
 	events := &k8s.Events{Client: api.Client, Namespace: api.Namespace, PodName: pod, Log: log,
 		PodUID: string(self.UID), Host: self.Spec.NodeName}
-	if action == "end" {
+	if action == lifecycle.ActionEnd {
 		st.Deadline = k8s.EndDeadline(env.now(), self, cfg.EndReserve)
 	}
 	r.Event = events.Emit
@@ -210,7 +193,7 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger, a
 
 // kubernetesAPI returns the API discovery and this pod when the API is
 // wanted and usable, or nil and why not.
-func kubernetesAPI(ctx context.Context, cfg *config.Config, env Env, pod string, log *slog.Logger) (*k8s.API, *corev1.Pod, string) {
+func kubernetesAPI(ctx context.Context, cfg *config.Config, env processEnv, pod string, log *slog.Logger) (*k8s.API, *corev1.Pod, string) {
 	if cfg.Discovery == config.DiscoveryDNS {
 		return nil, nil, "AKU_DISCOVERY = dns"
 	}
