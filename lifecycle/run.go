@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 )
 
 // errPeersGivenUp: a flush at end gave the peers' sessions up while it
@@ -61,7 +62,7 @@ func (r *Runner) run(ctx context.Context, m *mesh, plan Plan) error {
 				work[n] = w.Ops
 			}
 		}
-		alone := false
+		var alone atomic.Bool // set by a flush at end that gave the peers up
 		err := m.each(ctx, nodes, func(ctx context.Context, n *node) error {
 			for _, o := range work[n] {
 				if o.Peer >= 0 && m.lost[o.Peer] {
@@ -85,7 +86,7 @@ func (r *Runner) run(ctx context.Context, m *mesh, plan Plan) error {
 		if err := r.checkpoint(ctx, s.Name); err != nil {
 			return err
 		}
-		if alone {
+		if alone.Load() {
 			return errPeersGivenUp
 		}
 	}
@@ -93,7 +94,7 @@ func (r *Runner) run(ctx context.Context, m *mesh, plan Plan) error {
 }
 
 // do runs one op on node n.
-func (r *Runner) do(ctx context.Context, m *mesh, n *node, o Op, alone *bool) error {
+func (r *Runner) do(ctx context.Context, m *mesh, n *node, o Op, alone *atomic.Bool) error {
 	log := r.log()
 	var err error
 	switch o.Kind {
@@ -177,14 +178,14 @@ func (r *Runner) do(ctx context.Context, m *mesh, n *node, o Op, alone *bool) er
 // flush kept a new pod-0's slot for 80 s and the other pods' postStart
 // hooks timed out). Only this server's session is in use then: the step
 // has no other server's work.
-func (r *Runner) flush(ctx context.Context, m *mesh, n *node, o Op, alone *bool) error {
+func (r *Runner) flush(ctx context.Context, m *mesh, n *node, o Op, alone *atomic.Bool) error {
 	mode := o.Flush
-	if *alone {
+	if alone.Load() {
 		mode = FlushMode{All: o.Flush.All}
 	}
 	err := n.srv.Flush(ctx, o.Replication, mode)
-	if o.Alone && !*alone && errors.Is(err, ErrFlushTimeout) {
-		*alone = true
+	if o.Alone && !alone.Load() && errors.Is(err, ErrFlushTimeout) {
+		alone.Store(true)
 		r.log().Info("A flush waits for a peer; waiting for it holding only this server's session.", "replication", o.Replication)
 		m.closePeers()
 		err = n.srv.Flush(ctx, o.Replication, FlushMode{All: o.Flush.All})
