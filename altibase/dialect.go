@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // Dialect selects the ODBC driver family the client talks through. It is
-// chosen by configuration (AKU_ODBC_DIALECT), never by build tags, so the
-// same binary reaches a real Altibase server and the simulator.
+// chosen by configuration (AKU_ODBC_DIALECT, parsed by package config and
+// mapped onto this type by the adapter), never by build tags, so the same
+// binary reaches a real Altibase server and the simulator.
 type Dialect int
 
 const (
@@ -39,18 +39,6 @@ func (d Dialect) String() string {
 		return "simulator"
 	default:
 		return fmt.Sprintf("Dialect(%d)", int(d))
-	}
-}
-
-// ParseDialect reads AKU_ODBC_DIALECT's value. Empty means altibase.
-func ParseDialect(s string) (Dialect, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "altibase":
-		return DialectAltibase, nil
-	case "simulator", "sim":
-		return DialectSimulator, nil
-	default:
-		return 0, fmt.Errorf("parse ODBC dialect %q: want altibase or simulator", s)
 	}
 }
 

@@ -208,15 +208,9 @@ func TestLoginSeconds(t *testing.T) {
 	}
 }
 
-func TestParseDialect(t *testing.T) {
-	for in, want := range map[string]Dialect{"": DialectAltibase, "altibase": DialectAltibase, "Simulator": DialectSimulator, "sim": DialectSimulator} {
-		got, err := ParseDialect(in)
-		if err != nil || got != want {
-			t.Errorf("ParseDialect(%q) = %v, %v", in, got, err)
-		}
-	}
-	if _, err := ParseDialect("postgres"); err == nil {
-		t.Error("ParseDialect(postgres) accepted")
+func TestDialect(t *testing.T) {
+	if DialectAltibase.String() != "altibase" || DialectSimulator.String() != "simulator" {
+		t.Errorf("names: %v %v", DialectAltibase, DialectSimulator)
 	}
 	t.Setenv("ALTIBASE_HOME", "/opt/altibase")
 	if got := DefaultDriver(DialectAltibase); got != "/opt/altibase/lib/libaltibase_odbc-64bit-ul64.so" {

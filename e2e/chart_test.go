@@ -627,7 +627,7 @@ func podView(t *testing.T, objs objects, secretData map[string]string) *config.C
 func TestManifestsPodView(t *testing.T) {
 	t.Run("base", func(t *testing.T) {
 		cfg := podView(t, parseObjects(t, renderBase(t)), nil)
-		if cfg.ReplicationResetAtEnd != config.ResetAuto || cfg.ServerCount != 4 || len(cfg.Groups) != 1 || cfg.Groups[0].Targets[0].String() != "SYS.T1" {
+		if cfg.ReplicationResetAtEnd != config.ResetAuto || cfg.ServerCount != 4 || len(cfg.Groups) != 1 || cfg.Groups[0].Items[0].String() != "SYS.T1" {
 			t.Errorf("base configuration %+v", cfg)
 		}
 	})
@@ -643,7 +643,7 @@ func TestManifestsPodView(t *testing.T) {
 		var groups []string
 		for _, g := range cfg.Groups {
 			var ts []string
-			for _, tg := range g.Targets {
+			for _, tg := range g.Items {
 				ts = append(ts, tg.String())
 			}
 			groups = append(groups, fmt.Sprintf("%s/%d:%s", g.Prefix, g.SyncParallel, strings.Join(ts, ",")))

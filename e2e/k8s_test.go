@@ -73,7 +73,7 @@ func TestIdentityAndPeersWithTheManifestsRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if self.Ordinal != 1 || self.Addr != "127.0.3.11" || self.Host != "altibase-sts-1.altibase-svc" || !self.Ready {
+	if self.Position != 1 || self.Addr != "127.0.3.11" || self.Host != "altibase-sts-1.altibase-svc" || !self.Ready {
 		t.Errorf("Self = %+v", self)
 	}
 	ms, err := api(sa, "db", sts+"-1").Members(bounded(t))
@@ -264,10 +264,10 @@ func TestOrdinalsStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if self.Ordinal != 0 || self.Host != "altibase-sts-5.altibase-svc" || self.Addr != "127.0.3.15" {
+	if self.Position != 0 || self.Host != "altibase-sts-5.altibase-svc" || self.Addr != "127.0.3.15" {
 		t.Errorf("Self = %+v, want position 0 (the master) on host altibase-sts-5", self)
 	}
-	if lifecycle.RoleOf(self.Ordinal) != lifecycle.RoleMaster {
+	if lifecycle.RoleOf(self.Position) != lifecycle.RoleMaster {
 		t.Error("the first pod is not the master")
 	}
 

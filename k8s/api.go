@@ -31,7 +31,7 @@ type API struct {
 	PodName     string
 	StsName     string // AKU_STS_NAME; must match the owning StatefulSet
 	SvcName     string
-	HostFormat  string
+	HostFormat  string // AKU_HOST_FORMAT; "" is lifecycle.DefaultHostFormat
 	ServerCount int
 	Log         *slog.Logger
 }
@@ -84,16 +84,12 @@ func (a *API) ownedBy(p *corev1.Pod) error {
 // spec.ordinals.start = s pod s is the master and replication names use
 // positions; host names use the pods' real ordinals.
 func (a *API) member(index, first int, p *corev1.Pod) lifecycle.Member {
-	format := a.HostFormat
-	if format == "" {
-		format = DefaultHostFormat
-	}
 	ordinal := first + index
 	m := lifecycle.Member{
-		Ordinal: index,
-		Name:    fmt.Sprintf("%s-%d", a.StsName, ordinal),
-		Host:    HostFor(format, a.StsName, a.SvcName, ordinal),
-		Absent:  p == nil || p.DeletionTimestamp != nil && p.Status.PodIP == "",
+		Position: index,
+		Name:     fmt.Sprintf("%s-%d", a.StsName, ordinal),
+		Host:     lifecycle.HostName(a.HostFormat, a.StsName, a.SvcName, ordinal),
+		Absent:   p == nil || p.DeletionTimestamp != nil && p.Status.PodIP == "",
 	}
 	if p != nil {
 		m.Addr = p.Status.PodIP

@@ -56,7 +56,7 @@ func TestAPISelfAndMembers(t *testing.T) {
 	a, _ := testAPI(testSts(3, 0), testPod(0, "10.0.0.1", true), testPod(1, "10.0.0.2", false), testPod(2, "10.0.0.3", true))
 	ctx := context.Background()
 	self, err := a.Self(ctx)
-	if err != nil || self.Ordinal != 1 || self.Addr != "10.0.0.2" || self.Host != "db-1.svc" || self.Ready {
+	if err != nil || self.Position != 1 || self.Addr != "10.0.0.2" || self.Host != "db-1.svc" || self.Ready {
 		t.Fatalf("Self = %+v, %v", self, err)
 	}
 	ms, err := a.Members(ctx)
@@ -64,10 +64,10 @@ func TestAPISelfAndMembers(t *testing.T) {
 		t.Fatalf("Members = %+v, %v", ms, err)
 	}
 	want := []lifecycle.Member{
-		{Ordinal: 0, Name: "db-0", Host: "db-0.svc", Addr: "10.0.0.1", Ready: true},
-		{Ordinal: 1, Name: "db-1", Host: "db-1.svc", Addr: "10.0.0.2"},
-		{Ordinal: 2, Name: "db-2", Host: "db-2.svc", Addr: "10.0.0.3", Ready: true},
-		{Ordinal: 3, Name: "db-3", Host: "db-3.svc", Absent: true, Gone: true},
+		{Position: 0, Name: "db-0", Host: "db-0.svc", Addr: "10.0.0.1", Ready: true},
+		{Position: 1, Name: "db-1", Host: "db-1.svc", Addr: "10.0.0.2"},
+		{Position: 2, Name: "db-2", Host: "db-2.svc", Addr: "10.0.0.3", Ready: true},
+		{Position: 3, Name: "db-3", Host: "db-3.svc", Absent: true, Gone: true},
 	}
 	for i := range want {
 		if ms[i] != want[i] {
@@ -80,7 +80,7 @@ func TestAPIOrdinalsStart(t *testing.T) {
 	a, _ := testAPI(testSts(2, 5), testPod(4, "10.0.0.4", true), testPod(5, "10.0.0.5", true), testPod(6, "10.0.0.6", false))
 	a.PodName = "db-6"
 	self, err := a.Self(context.Background())
-	if err != nil || self.Ordinal != 1 || self.Name != "db-6" || self.Host != "db-6.svc" {
+	if err != nil || self.Position != 1 || self.Name != "db-6" || self.Host != "db-6.svc" {
 		t.Fatalf("Self = %+v, %v", self, err)
 	}
 	ms, _ := a.Members(context.Background())

@@ -13,9 +13,6 @@ import (
 	"github.com/aku-k8s/aku/lifecycle"
 )
 
-// DefaultHostFormat is the manual's peer address: <sts>-<n>.<svc>.
-const DefaultHostFormat = "{sts}-{ordinal}.{svc}"
-
 // The pod and the configuration disagree: found by discovery before it
 // changes anything, so callers may treat them as configuration errors.
 var (
@@ -50,11 +47,6 @@ type podError struct {
 func (e *podError) Error() string        { return e.msg }
 func (e *podError) Is(target error) bool { return target == e.sentinel }
 
-// HostFor expands a host format's placeholders {sts}, {svc} and {ordinal}.
-func HostFor(format, sts, svc string, ordinal int) string {
-	return strings.NewReplacer("{sts}", sts, "{svc}", svc, "{ordinal}", strconv.Itoa(ordinal)).Replace(format)
-}
-
 // DNS is the original's discovery: the ordinal from the pod name, peers by
 // their stable DNS names, and a bounded wait until this pod's own name
 // resolves to one of its addresses (AKU_ADDRESS_CHECK_COUNT tries, 1 s apart).
@@ -62,7 +54,7 @@ type DNS struct {
 	PodName     string // POD_NAME, else the host name
 	StsName     string
 	SvcName     string
-	HostFormat  string // "" is DefaultHostFormat
+	HostFormat  string // AKU_HOST_FORMAT; "" is lifecycle.DefaultHostFormat
 	ServerCount int
 	CheckCount  int
 	Interval    time.Duration // between checks; 0 is 1 s
@@ -75,13 +67,11 @@ type DNS struct {
 
 var _ lifecycle.Discovery = (*DNS)(nil)
 
+// member is the pod with ordinal n, which DNS discovery takes for its
+// position too (it knows no spec.ordinals.start).
 func (d *DNS) member(n int) lifecycle.Member {
-	format := d.HostFormat
-	if format == "" {
-		format = DefaultHostFormat
-	}
-	host := HostFor(format, d.StsName, d.SvcName, n)
-	return lifecycle.Member{Ordinal: n, Name: fmt.Sprintf("%s-%d", d.StsName, n), Host: host, Addr: host}
+	host := lifecycle.HostName(d.HostFormat, d.StsName, d.SvcName, n)
+	return lifecycle.Member{Position: n, Name: fmt.Sprintf("%s-%d", d.StsName, n), Host: host, Addr: host}
 }
 
 // Self implements lifecycle.Discovery.

@@ -58,15 +58,6 @@ func TestDNSSelfRefusesPodConfigurationMismatch(t *testing.T) {
 	}
 }
 
-func TestHostFor(t *testing.T) {
-	if got := HostFor(DefaultHostFormat, "sts", "svc", 2); got != "sts-2.svc" {
-		t.Errorf("got %q", got)
-	}
-	if got := HostFor("127.0.1.1{ordinal}", "sts", "svc", 3); got != "127.0.1.13" {
-		t.Errorf("got %q", got)
-	}
-}
-
 type fakeResolver map[string][]string
 
 func (f fakeResolver) LookupHost(_ context.Context, h string) ([]string, error) {
@@ -90,7 +81,7 @@ func TestDNSSelfWaitsBounded(t *testing.T) {
 	}
 	d.Resolver = fakeResolver{"sts-1.svc": {"10.1.2.3"}}
 	m, err := d.Self(context.Background())
-	if err != nil || m.Ordinal != 1 || m.Host != "sts-1.svc" {
+	if err != nil || m.Position != 1 || m.Host != "sts-1.svc" {
 		t.Fatalf("Self = %+v, %v", m, err)
 	}
 	d.PodName = "sts-3"

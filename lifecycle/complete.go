@@ -14,7 +14,7 @@ import (
 // least one group.
 func (r *Runner) needsJoin(m *mesh) bool {
 	for _, g := range r.Opts.Groups {
-		if PathFor(m.self.states, g, m.self.m.Ordinal) == PathJoin {
+		if PathFor(m.self.states, g, m.self.m.Position) == PathJoin {
 			return true
 		}
 	}
@@ -51,11 +51,11 @@ func (g Gap) String() string { return fmt.Sprintf("%s on %s (%s)", g.Replication
 // MeshGaps lists, for this pod (self) and every live member of every group,
 // the directions that do not replicate: this pod's object toward the member
 // must be started, and the member's object toward this pod must be started
-// with a restart point. members maps the reachable peers' ordinals to their
+// with a restart point. peers maps the reachable peers' positions to their
 // names and states; only those that joined the group (IsMember) count, so a
 // peer that is itself still to join is left to its own start.
 func MeshGaps(self Member, mine States, peers map[int]Member, states map[int]States, groups []Group) []Gap {
-	k := self.Ordinal
+	k := self.Position
 	var gaps []Gap
 	for _, g := range groups {
 		for _, j := range sortedKeys(peers) {

@@ -6,12 +6,26 @@ import (
 	"time"
 )
 
-// Item is one replication target: USER.TABLE [PARTITION P].
+// Item is one replication target: USER.TABLE [PARTITION P]. Names are
+// unquoted Altibase identifiers in upper case, the form Altibase stores
+// (aku.conf's are upper-cased when it is read).
 type Item struct {
-	User, Table, Partition string
+	User, Table string
+	Partition   string // empty for a whole table
 }
 
-// Replication is one replication object as created on a server.
+// String renders the item as aku.conf writes it: USER.TABLE or
+// USER.TABLE PARTITION P.
+func (it Item) String() string {
+	s := it.User + "." + it.Table
+	if it.Partition != "" {
+		s += " PARTITION " + it.Partition
+	}
+	return s
+}
+
+// Replication is one replication object as created on a server (its
+// statement-level counterpart is package altibase's Replication).
 type Replication struct {
 	Name       string
 	RemoteHost string // the peer's stable host name (replication objects keep DNS names)
@@ -55,20 +69,25 @@ type Server interface {
 
 // Member is one pod of the StatefulSet as discovery sees it.
 type Member struct {
-	Ordinal int
-	Name    string // pod name, for logs ("altibase-sts-1")
-	Host    string // stable host name used in replication objects
-	Addr    string // where to connect for SQL (pod IP or Host); empty: use Host
-	Ready   bool   // Kubernetes readiness where known; DNS mode: false (unknown)
-	Absent  bool   // known not to exist (API mode): not dialled at all
-	Gone    bool   // outside the StatefulSet's current ordinals (API mode)
+	// Position is the pod's place in the StatefulSet, 0..AKU_SERVER_COUNT-1:
+	// its ordinal minus the StatefulSet's spec.ordinals.start (the ordinal
+	// itself when that is not set, and always in DNS discovery). aku numbers
+	// pods by it: position 0 is the master, and replication names (Name)
+	// use positions. Name and Host carry the real ordinal.
+	Position int
+	Name     string // pod name, for logs ("altibase-sts-1")
+	Host     string // stable host name used in replication objects
+	Addr     string // where to connect for SQL (pod IP or Host); empty: use Host
+	Ready    bool   // Kubernetes readiness where known; DNS mode: false (unknown)
+	Absent   bool   // known not to exist (API mode): not dialled at all
+	Gone     bool   // outside the StatefulSet's current ordinals (API mode)
 }
 
 // Discovery tells the pod who it is and who its peers are.
 type Discovery interface {
 	// Self waits (bounded) until this pod is addressable and returns it.
 	Self(ctx context.Context) (Member, error)
-	// Members lists every ordinal of the mesh (0..AKU_SERVER_COUNT-1) with
+	// Members lists every position of the mesh (0..AKU_SERVER_COUNT-1) with
 	// what is known about it; whether a member is reachable is learnt by
 	// connecting.
 	Members(ctx context.Context) ([]Member, error)

@@ -10,6 +10,13 @@
 // decisions themselves (PathFor, IsMember, MasterFailures, ShouldReset) are
 // in plan.go; who is present and how sessions are taken, in mesh.go.
 //
+// The package owns aku's vocabulary: the domain types (Group, Item,
+// ResetPolicy, Member, in plan.go and deps.go), which lifecycle/config
+// produces directly from aku.conf, and the naming rules (naming.go: Name
+// for replication objects, Objects for a pod's objects, HostName for a
+// pod's host), which config checks and displays and package k8s uses. Pods
+// are numbered by position in the StatefulSet (Member.Position).
+//
 // The package acts through the small interfaces in deps.go (Server, Dialer,
 // Discovery), so it imports neither the ODBC client nor Kubernetes:
 // cmd/internal/cli wires the concrete implementations in.

@@ -46,7 +46,7 @@ func planned(p Plan, pod int) []string {
 	var out []string
 	for _, s := range p.Steps {
 		for _, w := range s.Work {
-			if w.Ordinal != pod {
+			if w.Position != pod {
 				continue
 			}
 			for _, o := range w.Ops {

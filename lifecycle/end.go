@@ -34,9 +34,9 @@ func (r *Runner) End(ctx context.Context) error {
 	return r.run(ctx, m, PlanEnd(r.Opts, snap, false))
 }
 
-func resetSkipReason(p ResetPolicy, ordinal int, why Intent, reason string) string {
+func resetSkipReason(p ResetPolicy, position int, why Intent, reason string) string {
 	switch {
-	case ordinal == 0:
+	case position == 0:
 		return "the MASTER pod keeps its replication information"
 	case p == ResetNever:
 		return "AKU_REPLICATION_RESET_AT_END = 0"
@@ -54,8 +54,8 @@ func (r *Runner) openRead(ctx context.Context) (*mesh, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := m.self.m.Ordinal
-	r.log().Info(fmt.Sprintf("Start as %s Pod.", RoleOf(k)), "ordinal", k)
+	k := m.self.m.Position
+	r.log().Info(fmt.Sprintf("Start as %s Pod.", RoleOf(k)), "position", k)
 	if err := m.refresh(ctx, m.all()); err != nil {
 		m.close()
 		return nil, err

@@ -105,23 +105,23 @@ func (c *fakeCluster) Dial(ctx context.Context, m Member) (Server, error) {
 func (c *fakeCluster) dial(m Member) (Server, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.down[m.Ordinal] || c.servers[m.Ordinal] == nil {
+	if c.down[m.Position] || c.servers[m.Position] == nil {
 		return nil, fmt.Errorf("dial %s: %w", m.Name, ErrUnreachable)
 	}
-	if c.refused[m.Ordinal] {
+	if c.refused[m.Position] {
 		return nil, fmt.Errorf("dial %s: %w", m.Name, ErrLoginRefused)
 	}
-	if b := c.busy[m.Ordinal]; b != 0 {
+	if b := c.busy[m.Position]; b != 0 {
 		if b > 0 {
-			c.busy[m.Ordinal]--
+			c.busy[m.Position]--
 		}
 		return nil, fmt.Errorf("dial %s: %w", m.Name, ErrBusy)
 	}
-	if c.exclusive && c.sessions[m.Ordinal] > 0 {
+	if c.exclusive && c.sessions[m.Position] > 0 {
 		return nil, fmt.Errorf("dial %s: %w", m.Name, ErrBusy)
 	}
-	c.sessions[m.Ordinal]++
-	return &fakeSession{fakeServer: c.servers[m.Ordinal]}, nil
+	c.sessions[m.Position]++
+	return &fakeSession{fakeServer: c.servers[m.Position]}, nil
 }
 
 // openSessions counts the sessions open on every pod.
@@ -158,7 +158,7 @@ type fakeDiscovery struct {
 }
 
 func member(i int) Member {
-	return Member{Ordinal: i, Name: fmt.Sprintf("sts-%d", i), Host: fmt.Sprintf("sts-%d.svc", i)}
+	return Member{Position: i, Name: fmt.Sprintf("sts-%d", i), Host: fmt.Sprintf("sts-%d.svc", i)}
 }
 
 func (d fakeDiscovery) Self(context.Context) (Member, error) { return member(d.self), nil }

@@ -23,9 +23,9 @@ func (n *node) String() string { return n.m.Name }
 // mesh is this pod's view of the servers it could reach.
 type mesh struct {
 	self    *node
-	peers   map[int]*node // reachable peers by ordinal
+	peers   map[int]*node // reachable peers by position
 	lost    map[int]bool  // peers that went away during the run
-	members []Member      // every ordinal, reachable or not
+	members []Member      // every position, reachable or not
 	log     *slog.Logger
 }
 
@@ -54,8 +54,8 @@ const (
 // A server's SYSDBA slot admits one session, and every run needs the slot
 // of every live server, so runs of several pods at once (all pods deleted
 // together, a Parallel StatefulSet) contend. Contended slots are taken in
-// ordinal order: when a slot is taken, the run keeps the sessions of lower
-// ordinals, releases those of higher ones, and waits for the lowest taken
+// position order: when a slot is taken, the run keeps the sessions of lower
+// positions, releases those of higher ones, and waits for the lowest taken
 // slot alone before dialling the rest again. A run that holds a slot then
 // never waits for a lower one, so runs cannot deadlock, and the run holding
 // the lowest slots finishes while the others wait, instead of every run
@@ -78,11 +78,11 @@ func (r *Runner) connect(ctx context.Context, self Member, members []Member, wai
 	for {
 		srv, err := r.Dialer.Dial(ctx, self)
 		if err == nil {
-			held[self.Ordinal] = srv
+			held[self.Position] = srv
 			break
 		}
 		if errors.Is(err, ErrBusy) {
-			break // waited for below, in its ordinal's turn
+			break // waited for below, in its position's turn
 		}
 		if !waitSelf || !errors.Is(err, ErrUnreachable) {
 			return nil, selfError(log, self, err)
@@ -95,16 +95,16 @@ func (r *Runner) connect(ctx context.Context, self Member, members []Member, wai
 	}
 	// The servers still wanted: self and every peer that may exist and has
 	// not failed to answer.
-	want := map[int]Member{self.Ordinal: self}
+	want := map[int]Member{self.Position: self}
 	for _, mem := range members {
-		if mem.Ordinal == self.Ordinal {
+		if mem.Position == self.Position {
 			continue
 		}
 		if mem.Absent {
 			log.Debug("Peer does not exist.", "pod", mem.Name)
 			continue
 		}
-		want[mem.Ordinal] = mem
+		want[mem.Position] = mem
 	}
 	contended := false
 	for {
@@ -115,9 +115,9 @@ func (r *Runner) connect(ctx context.Context, self Member, members []Member, wai
 			}
 		}
 		if len(dial) == 0 {
-			m := &mesh{self: &node{m: self, srv: held[self.Ordinal]}, peers: map[int]*node{}, lost: map[int]bool{}, members: members, log: log}
+			m := &mesh{self: &node{m: self, srv: held[self.Position]}, peers: map[int]*node{}, lost: map[int]bool{}, members: members, log: log}
 			for o, srv := range held {
-				if o != self.Ordinal {
+				if o != self.Position {
 					m.peers[o] = &node{m: want[o], srv: srv}
 				}
 			}
@@ -130,17 +130,17 @@ func (r *Runner) connect(ctx context.Context, self Member, members []Member, wai
 		var busy []Member
 		var refused []error
 		for _, mem := range dial {
-			err := res[mem.Ordinal].err
+			err := res[mem.Position].err
 			switch {
 			case err == nil:
-				held[mem.Ordinal] = res[mem.Ordinal].srv
+				held[mem.Position] = res[mem.Position].srv
 			case errors.Is(err, ErrBusy):
 				busy = append(busy, mem)
-			case mem.Ordinal == self.Ordinal:
+			case mem.Position == self.Position:
 				refused = append(refused, selfError(log, self, err))
 			case errors.Is(err, ErrUnreachable):
 				log.Info("Peer is not reachable.", "pod", mem.Name, "err", err)
-				delete(want, mem.Ordinal)
+				delete(want, mem.Position)
 			default:
 				log.Error("Peer cannot be used.", "pod", mem.Name, "err", err)
 				refused = append(refused, fmt.Errorf("%s: %w", mem.Name, err))
@@ -154,7 +154,7 @@ func (r *Runner) connect(ctx context.Context, self Member, members []Member, wai
 		if !contended {
 			continue
 		}
-		release(busy[0].Ordinal)
+		release(busy[0].Position)
 		names := make([]string, len(busy))
 		for i, b := range busy {
 			names[i] = b.Name
@@ -162,7 +162,7 @@ func (r *Runner) connect(ctx context.Context, self Member, members []Member, wai
 		n.say(log, "busy", "A SYSDBA session is in use; waiting for it, holding only lower pods' sessions.", "pods", names)
 		if werr := r.pause(ctx, true); werr != nil {
 			release(-1)
-			if busy[0].Ordinal == self.Ordinal {
+			if busy[0].Position == self.Position {
 				return nil, fmt.Errorf("%s: %w (gave up waiting: %w)", self.Name, ErrBusy, werr)
 			}
 			return nil, fmt.Errorf("%w on %s (gave up waiting: %w)", ErrBusy, strings.Join(names, ", "), werr)
@@ -198,7 +198,7 @@ func dialAll(ctx context.Context, d Dialer, members []Member) map[int]dialed {
 			defer wg.Done()
 			srv, err := d.Dial(ctx, mem)
 			mu.Lock()
-			out[mem.Ordinal] = dialed{srv, err}
+			out[mem.Position] = dialed{srv, err}
 			mu.Unlock()
 		}()
 	}
@@ -254,7 +254,7 @@ func (m *mesh) close() {
 	m.closePeers()
 }
 
-// all is the local node followed by the reachable peers in ordinal order.
+// all is the local node followed by the reachable peers in position order.
 func (m *mesh) all() []*node {
 	out := []*node{m.self}
 	return append(out, m.peerList()...)
@@ -272,8 +272,8 @@ func (m *mesh) peerList() []*node {
 func (m *mesh) drop(n *node, err error) {
 	m.log.Warn("Peer went away; continuing without it.", "pod", n.m.Name, "err", err)
 	n.srv.Close()
-	delete(m.peers, n.m.Ordinal)
-	m.lost[n.m.Ordinal] = true
+	delete(m.peers, n.m.Position)
+	m.lost[n.m.Position] = true
 }
 
 // refresh reads the replication objects of the given nodes, one goroutine

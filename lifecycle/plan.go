@@ -1,26 +1,42 @@
 package lifecycle
 
 import (
-	"fmt"
 	"slices"
+	"strconv"
 	"time"
 )
 
-// Group is one REPLICATIONS group of aku.conf.
+// Group is one REPLICATIONS group of aku.conf: one replication object per
+// pair of pods, named Name(Prefix, i, j), carrying Items.
 type Group struct {
-	Prefix       string
-	SyncParallel int
-	Items        []Item
+	Prefix       string // REPLICATION_NAME_PREFIX, upper case
+	SyncParallel int    // SYNC_PARALLEL_COUNT
+	Items        []Item // the group's targets, in file order
 }
 
-// ResetPolicy says whether end resets replication information.
+// ResetPolicy is AKU_REPLICATION_RESET_AT_END: whether end resets the pod's
+// replication information. The values are numbered as aku.conf spells them;
+// the zero value is ResetNever (aku.conf's default is ResetAlways).
 type ResetPolicy int
 
 const (
-	ResetAlways ResetPolicy = iota // AKU_REPLICATION_RESET_AT_END = 1
-	ResetNever                     // AKU_REPLICATION_RESET_AT_END = 0
-	ResetAuto                      // reset only when the pod is going away for good
+	ResetNever  ResetPolicy = 0 // "0": keep the replication information at end
+	ResetAlways ResetPolicy = 1 // "1": RESET the replications at end
+	ResetAuto   ResetPolicy = 2 // "auto" (extension): RESET only when the pod is going away for good
 )
+
+// String is the policy as aku.conf spells it: "0", "1" or "auto".
+func (p ResetPolicy) String() string {
+	switch p {
+	case ResetNever:
+		return "0"
+	case ResetAlways:
+		return "1"
+	case ResetAuto:
+		return "auto"
+	}
+	return "ResetPolicy(" + strconv.Itoa(int(p)) + ")"
+}
 
 // Intent is why a pod is being stopped, as far as anyone can tell.
 type Intent int
@@ -53,19 +69,11 @@ type Options struct {
 	FlushTimeoutAtStart time.Duration // 0: FLUSH ALL on peers; > 0: FLUSH WAIT n
 	DelayStartComplete  time.Duration
 	FlushAtEnd          bool
-	ResetAtEnd          ResetPolicy
+	ResetAtEnd          ResetPolicy // the zero value is ResetNever
 	MarkerFile          string
 }
 
-// Name is the manual's naming rule: PREFIX_ij with i < j.
-func Name(prefix string, a, b int) string {
-	if a > b {
-		a, b = b, a
-	}
-	return fmt.Sprintf("%s_%d%d", prefix, a, b)
-}
-
-// Role is master (ordinal 0) or slave.
+// Role is master (position 0) or slave.
 type Role int
 
 const (
@@ -74,8 +82,8 @@ const (
 )
 
 // RoleOf is the manual's rule: the first pod is the master.
-func RoleOf(ordinal int) Role {
-	if ordinal == 0 {
+func RoleOf(position int) Role {
+	if position == 0 {
 		return RoleMaster
 	}
 	return RoleSlave
@@ -129,8 +137,8 @@ func (s States) kept(name string) bool {
 // from the slave's own object toward the master: an object that is missing
 // or reset (XSN -1) means the pod's changes are no longer tracked, so it must
 // be rebuilt from pod-0; a kept one means it must never be truncated.
-func PathFor(self States, g Group, ordinal int) Path {
-	if self.kept(Name(g.Prefix, 0, ordinal)) {
+func PathFor(self States, g Group, position int) Path {
+	if self.kept(Name(g.Prefix, 0, position)) {
 		return PathResume
 	}
 	return PathJoin
@@ -150,7 +158,7 @@ func IsMember(peer States, g Group, j, toward int) bool {
 // MasterFailures lists the master's objects whose replication information was
 // lost (missing or XSN -1) although the slave at the other end kept its own
 // (XSN not -1): the manual's "MASTER server is detected to have failed".
-// peers maps reachable slave ordinals to their states.
+// peers maps reachable slaves' positions to their states.
 func MasterFailures(master States, peers map[int]States, groups []Group) []string {
 	var failed []string
 	for _, j := range sortedKeys(peers) {
@@ -181,8 +189,8 @@ func sortedKeys[V any](m map[int]V) []int {
 // its objects while slaves keep theirs looks failed at its next start). With
 // ResetAuto only a confirmed scale-down or deletion resets, so a restarting
 // pod keeps its state and comes back through the fast resume path.
-func ShouldReset(p ResetPolicy, ordinal int, why Intent) bool {
-	if ordinal == 0 {
+func ShouldReset(p ResetPolicy, position int, why Intent) bool {
+	if position == 0 {
 		return false
 	}
 	switch p {

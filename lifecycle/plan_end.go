@@ -14,24 +14,22 @@ const (
 // endFlushSlice bounds a FLUSH at end while the peers' sessions are held.
 const endFlushSlice = pinFlushWait
 
-// related lists, per server, the objects that concern this pod: all of its
-// own, and each reachable peer's objects toward it.
+// related lists, per server, the objects that concern this pod and exist:
+// its own (Objects), and each reachable peer's objects toward it (the same
+// names, held at the other end).
 func (p *planner) related() map[int][]string {
 	k := p.snap.Self
+	objs := Objects(p.o.Groups, p.o.ServerCount, k)
 	out := map[int][]string{}
-	for _, g := range p.o.Groups {
-		for j := 0; j < p.o.ServerCount; j++ {
-			name := Name(g.Prefix, k, j)
-			if _, ok := p.states[k][name]; ok && j != k {
-				out[k] = append(out[k], name)
-			}
+	for _, o := range objs {
+		if _, ok := p.states[k][o.Name]; ok {
+			out[k] = append(out[k], o.Name)
 		}
 	}
 	for _, j := range p.peers() {
-		for _, g := range p.o.Groups {
-			name := Name(g.Prefix, k, j)
-			if _, ok := p.states[j][name]; ok {
-				out[j] = append(out[j], name)
+		for _, o := range objs {
+			if _, ok := p.states[j][o.Name]; ok && o.Peer == j {
+				out[j] = append(out[j], o.Name)
 			}
 		}
 	}
@@ -45,7 +43,7 @@ func (p *planner) related() map[int][]string {
 func PlanEnd(o Options, s Snapshot, flush bool) Plan {
 	p := newPlanner("end", o, s)
 	k := s.Self
-	p.reason("role: %s (ordinal %d)", RoleOf(k), k)
+	p.reason("role: %s (position %d)", RoleOf(k), k)
 	related := p.related()
 
 	if o.FlushAtEnd && flush {
@@ -73,7 +71,7 @@ func PlanEnd(o Options, s Snapshot, flush bool) Plan {
 		intent += ": " + s.IntentReason
 	}
 	if reset {
-		p.reason("reset: yes (policy %s, pod is leaving: %s)", o.ResetAtEnd, intent)
+		p.reason("reset: yes (AKU_REPLICATION_RESET_AT_END = %s, pod is leaving: %s)", o.ResetAtEnd, intent)
 	} else {
 		p.reason("reset: no (%s)", resetSkipReason(o.ResetAtEnd, k, s.Intent, s.IntentReason))
 	}
@@ -145,14 +143,4 @@ func PlanClean(o Options, s Snapshot) Plan {
 	p.step(Step{Name: StepUnmarked, Why: "the startup probe fails until the next start"},
 		map[int][]Op{k: {{Kind: OpRemoveMarker, Path: o.MarkerFile, Peer: -1}}})
 	return p.plan
-}
-
-func (p ResetPolicy) String() string {
-	switch p {
-	case ResetAlways:
-		return "always (AKU_REPLICATION_RESET_AT_END = 1)"
-	case ResetNever:
-		return "never (AKU_REPLICATION_RESET_AT_END = 0)"
-	}
-	return "auto"
 }

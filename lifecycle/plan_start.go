@@ -44,15 +44,15 @@ func PlanStart(o Options, s Snapshot) Plan {
 	p := newPlanner("start", o, s)
 	k := s.Self
 	role := RoleOf(k)
-	p.reason("role: %s (ordinal %d; the manual's rule: pod-0 is the master)", role, k)
+	p.reason("role: %s (position %d; the manual's rule: the first pod is the master)", role, k)
 	for _, m := range s.Members {
 		switch {
-		case m.Ordinal == k:
+		case m.Position == k:
 		case m.Absent:
 			p.reason("%s: does not exist (Kubernetes API)", m.Name)
 		case m.Gone:
 			p.reason("%s: outside the StatefulSet's ordinals", m.Name)
-		case !p.reachable(m.Ordinal):
+		case !p.reachable(m.Position):
 			p.reason("%s: not reachable; left out", m.Name)
 		}
 	}
@@ -72,19 +72,13 @@ func PlanStart(o Options, s Snapshot) Plan {
 	}
 
 	var create []Op
-	for _, g := range o.Groups {
-		for _, peer := range s.Members {
-			j := peer.Ordinal
-			name := Name(g.Prefix, k, j)
-			if j == k || p.states[k] == nil {
-				continue
-			}
-			if _, ok := p.states[k][name]; ok {
-				continue
-			}
-			create = append(create, Op{Kind: OpCreate, Replication: name, Peer: -1,
-				Create: &Replication{Name: name, RemoteHost: peer.Host, RemotePort: o.ReplicationPort, Items: g.Items}})
+	for _, obj := range Objects(o.Groups, o.ServerCount, k) {
+		peer, known := s.lookup(obj.Peer)
+		if _, ok := p.states[k][obj.Name]; ok || !known || p.states[k] == nil {
+			continue
 		}
+		create = append(create, Op{Kind: OpCreate, Replication: obj.Name, Peer: -1,
+			Create: &Replication{Name: obj.Name, RemoteHost: peer.Host, RemotePort: o.ReplicationPort, Items: o.Groups[obj.Group].Items}})
 	}
 	p.step(Step{Name: StepCreated, Why: "create this pod's missing objects; existing ones are kept as they are"},
 		map[int][]Op{k: create})
@@ -148,7 +142,7 @@ func whyJoin(st States, name string) string {
 	return "has no restart point (XSN -1)"
 }
 
-// resetGone stops and resets the objects toward ordinals that left the
+// resetGone stops and resets the objects toward positions that left the
 // StatefulSet without their preStop (a crash, a forced deletion): otherwise
 // this pod and its peers keep online logs for them forever (the manual's
 // caution about disk exhaustion).
@@ -156,16 +150,16 @@ func (p *planner) resetGone() {
 	work := map[int][]Op{}
 	var gone []string
 	for _, mem := range p.snap.Members {
-		if !mem.Gone || mem.Ordinal == p.snap.Self {
+		if !mem.Gone || mem.Position == p.snap.Self {
 			continue
 		}
 		gone = append(gone, mem.Name)
 		for _, j := range sortedKeys(p.states) {
-			if j == mem.Ordinal {
+			if j == mem.Position {
 				continue
 			}
 			for _, g := range p.o.Groups {
-				name := Name(g.Prefix, j, mem.Ordinal)
+				name := Name(g.Prefix, j, mem.Position)
 				if st, ok := p.states[j][name]; ok && (st.IsStarted || !st.Reset()) {
 					work[j] = append(work[j], p.stopReset(j, name, true)...)
 				}
@@ -287,8 +281,8 @@ func (p *planner) join(groups []Group) bool {
 	stopped := map[int][]Op{}
 	for _, g := range groups {
 		for _, mem := range p.snap.Members {
-			if mem.Ordinal != k {
-				stopped[k] = append(stopped[k], p.stopReset(k, Name(g.Prefix, k, mem.Ordinal), true)...)
+			if mem.Position != k {
+				stopped[k] = append(stopped[k], p.stopReset(k, Name(g.Prefix, k, mem.Position), true)...)
 			}
 		}
 	}

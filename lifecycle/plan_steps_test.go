@@ -41,7 +41,7 @@ func objects(t *testing.T, words ...string) States {
 func members4(gone ...int) []Member {
 	var out []Member
 	for j := 0; j < 4; j++ {
-		m := Member{Ordinal: j, Name: "altibase-" + strconv.Itoa(j), Host: "altibase-" + strconv.Itoa(j) + ".svc"}
+		m := Member{Position: j, Name: "altibase-" + strconv.Itoa(j), Host: "altibase-" + strconv.Itoa(j) + ".svc"}
 		m.Gone = slices.Contains(gone, j)
 		out = append(out, m)
 	}

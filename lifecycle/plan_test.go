@@ -5,22 +5,6 @@ import (
 	"testing"
 )
 
-func TestName(t *testing.T) {
-	for _, tc := range []struct {
-		prefix string
-		a, b   int
-		want   string
-	}{
-		{"AKU_REP", 0, 1, "AKU_REP_01"},
-		{"AKU_REP", 3, 1, "AKU_REP_13"},
-		{"R", 2, 5, "R_25"},
-	} {
-		if got := Name(tc.prefix, tc.a, tc.b); got != tc.want {
-			t.Errorf("Name(%q, %d, %d) = %q, want %q", tc.prefix, tc.a, tc.b, got, tc.want)
-		}
-	}
-}
-
 var g1 = Group{Prefix: "R"}
 
 func TestPathFor(t *testing.T) {

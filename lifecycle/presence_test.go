@@ -202,8 +202,8 @@ func TestPinFlushEndsWhenMasterIsLost(t *testing.T) {
 
 func TestMeshGaps(t *testing.T) {
 	g := []Group{{Prefix: "R"}}
-	self := Member{Ordinal: 2, Name: "p2"}
-	peers := map[int]Member{0: {Ordinal: 0, Name: "p0"}, 1: {Ordinal: 1, Name: "p1"}, 3: {Ordinal: 3, Name: "p3"}}
+	self := Member{Position: 2, Name: "p2"}
+	peers := map[int]Member{0: {Position: 0, Name: "p0"}, 1: {Position: 1, Name: "p1"}, 3: {Position: 3, Name: "p3"}}
 	on := RepState{XSN: 5, IsStarted: true}
 	for _, tc := range []struct {
 		name   string

@@ -14,17 +14,17 @@ var errPeersGivenUp = errors.New("the peers' sessions were given up during the f
 
 // snapshot is the mesh as read, for the planner.
 func (r *Runner) snapshot(m *mesh) Snapshot {
-	s := Snapshot{Self: m.self.m.Ordinal, Members: m.members, States: map[int]States{}}
+	s := Snapshot{Self: m.self.m.Position, Members: m.members, States: map[int]States{}}
 	for _, n := range m.all() {
-		s.States[n.m.Ordinal] = n.states
+		s.States[n.m.Position] = n.states
 	}
 	return s
 }
 
-// node is the session to ordinal j, or nil if it is not (or no longer)
+// node is the session to position j, or nil if it is not (or no longer)
 // held.
 func (m *mesh) node(j int) *node {
-	if m.self != nil && j == m.self.m.Ordinal {
+	if m.self != nil && j == m.self.m.Position {
 		return m.self
 	}
 	return m.peers[j]
@@ -57,7 +57,7 @@ func (r *Runner) run(ctx context.Context, m *mesh, plan Plan) error {
 		var nodes []*node
 		work := map[*node][]Op{}
 		for _, w := range s.Work {
-			if n := m.node(w.Ordinal); n != nil {
+			if n := m.node(w.Position); n != nil {
 				nodes = append(nodes, n)
 				work[n] = w.Ops
 			}

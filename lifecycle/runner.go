@@ -26,7 +26,7 @@ type Runner struct {
 	Lock func(ctx context.Context) (release func(context.Context) error, err error)
 	// WaitReady, when set, waits until a member is Ready (Kubernetes
 	// readiness); a slave waits for pod-0 before it syncs.
-	WaitReady func(ctx context.Context, ordinal int) error
+	WaitReady func(ctx context.Context, position int) error
 	// Event, when set, reports a phase to the orchestrator (Pod Events).
 	Event func(ctx context.Context, warning bool, reason, message string)
 	// Checkpoint, when set, is called after each step of start with the

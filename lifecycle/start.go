@@ -39,8 +39,8 @@ func (r *Runner) Start(ctx context.Context) (err error) {
 		return err
 	}
 	defer func() { m.close() }() // m may be reopened below
-	k := m.self.m.Ordinal
-	log.Info(fmt.Sprintf("Start as %s Pod.", RoleOf(k)), "ordinal", k)
+	k := m.self.m.Position
+	log.Info(fmt.Sprintf("Start as %s Pod.", RoleOf(k)), "position", k)
 
 	if err := m.refresh(ctx, m.all()); err != nil {
 		return err

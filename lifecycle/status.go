@@ -87,7 +87,7 @@ func Report(groups []Group, views []ServerView) MeshReport {
 		if v.Err != nil {
 			return false
 		}
-		if v.Member.Ordinal == 0 {
+		if v.Member.Position == 0 {
 			for name := range v.States {
 				if strings.HasPrefix(name, g.Prefix+"_0") {
 					return true
@@ -95,7 +95,7 @@ func Report(groups []Group, views []ServerView) MeshReport {
 			}
 			return false
 		}
-		return IsMember(v.States, g, v.Member.Ordinal, 0)
+		return IsMember(v.States, g, v.Member.Position, 0)
 	}
 	var problems, absent []string
 	present := 0
@@ -123,7 +123,7 @@ func Report(groups []Group, views []ServerView) MeshReport {
 	for _, g := range groups {
 		for i, a := range views {
 			for _, b := range views[i+1:] {
-				p := PairStatus{Group: g.Prefix, A: a.Member.Ordinal, B: b.Member.Ordinal}
+				p := PairStatus{Group: g.Prefix, A: a.Member.Position, B: b.Member.Position}
 				p.AB = direction(a, b, g)
 				p.BA = direction(b, a, g)
 				switch {
@@ -158,7 +158,7 @@ func Report(groups []Group, views []ServerView) MeshReport {
 }
 
 func direction(from, to ServerView, g Group) DirectionStatus {
-	name := Name(g.Prefix, from.Member.Ordinal, to.Member.Ordinal)
+	name := Name(g.Prefix, from.Member.Position, to.Member.Position)
 	d := DirectionStatus{Replication: name, From: from.Member.Name, To: to.Member.Name, XSN: -1, Gap: -1, Sender: "none"}
 	if from.Err != nil {
 		d.Sender = "unknown"

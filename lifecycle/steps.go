@@ -130,9 +130,9 @@ func itemList(items []Item) string {
 
 // Work is one server's ops in a step, run in order on its session.
 type Work struct {
-	Ordinal int    `json:"ordinal"`
-	Pod     string `json:"pod"`
-	Ops     []Op   `json:"ops"`
+	Position int    `json:"position"` // the server's Member.Position
+	Pod      string `json:"pod"`
+	Ops      []Op   `json:"ops"`
 }
 
 // Event is a Pod Event a step posts.
@@ -177,12 +177,12 @@ type Step struct {
 
 // Plan is what a hook will do on this pod, given the mesh it read.
 type Plan struct {
-	Action  string   `json:"action"` // start, end, clean
-	Pod     string   `json:"pod"`
-	Ordinal int      `json:"ordinal"`
-	Role    string   `json:"role"`
-	Reasons []string `json:"reasons"` // the decisions, each with its evidence
-	Steps   []Step   `json:"steps"`
+	Action   string   `json:"action"` // start, end, clean
+	Pod      string   `json:"pod"`
+	Position int      `json:"position"` // this pod's Member.Position
+	Role     string   `json:"role"`
+	Reasons  []string `json:"reasons"` // the decisions, each with its evidence
+	Steps    []Step   `json:"steps"`
 	// Error is what the run ends with, if the plan fails (Fail of a step).
 	Error string `json:"error,omitempty"`
 }
@@ -216,7 +216,7 @@ func newPlanner(action string, o Options, s Snapshot) *planner {
 		p.states[j] = c
 	}
 	self := s.member(s.Self)
-	p.plan = Plan{Action: action, Pod: self.Name, Ordinal: s.Self, Role: RoleOf(s.Self).String()}
+	p.plan = Plan{Action: action, Pod: self.Name, Position: s.Self, Role: RoleOf(s.Self).String()}
 	return p
 }
 
@@ -227,7 +227,7 @@ func (p *planner) reason(format string, args ...any) {
 // reachable reports whether server j was read.
 func (p *planner) reachable(j int) bool { _, ok := p.states[j]; return ok }
 
-// peers lists the reachable peers' ordinals in order.
+// peers lists the reachable peers' positions in order.
 func (p *planner) peers() []int {
 	var out []int
 	for _, j := range sortedKeys(p.states) {
@@ -238,7 +238,7 @@ func (p *planner) peers() []int {
 	return out
 }
 
-// step appends a step; work is by ordinal, each server's ops in order.
+// step appends a step; work is by position, each server's ops in order.
 // Ops are applied to the simulated states.
 func (p *planner) step(s Step, work map[int][]Op) {
 	for _, j := range sortedKeys(work) {
@@ -249,11 +249,11 @@ func (p *planner) step(s Step, work map[int][]Op) {
 		for _, op := range ops {
 			p.apply(j, op)
 		}
-		s.Work = append(s.Work, Work{Ordinal: j, Pod: p.snap.member(j).Name, Ops: ops})
+		s.Work = append(s.Work, Work{Position: j, Pod: p.snap.member(j).Name, Ops: ops})
 	}
 	// The local server first: its failure is the one that matters.
 	for i, w := range s.Work {
-		if w.Ordinal == p.snap.Self && i > 0 {
+		if w.Position == p.snap.Self && i > 0 {
 			copy(s.Work[1:i+1], s.Work[:i])
 			s.Work[0] = w
 			break
@@ -322,8 +322,8 @@ func (p *planner) stopReset(j int, name string, reset bool) []Op {
 
 // Snapshot is the mesh as a hook (or `aku plan`) read it.
 type Snapshot struct {
-	Self    int             // this pod's ordinal
-	Members []Member        // every ordinal of the mesh
+	Self    int             // this pod's position (Member.Position)
+	Members []Member        // every position of the mesh
 	States  map[int]States  // the servers that were read, this pod's included
 	Allowed map[string]bool // server properties at 1 on this pod (REPLICATION_ALLOW_DUPLICATE_HOSTS)
 	// MarkerDone: the marker file exists (start refuses to run again).
@@ -333,13 +333,22 @@ type Snapshot struct {
 	IntentReason string
 }
 
+// member is the member at position j, or a stand-in named pod-j.
 func (s Snapshot) member(j int) Member {
+	if m, ok := s.lookup(j); ok {
+		return m
+	}
+	return Member{Position: j, Name: fmt.Sprintf("pod-%d", j)}
+}
+
+// lookup finds the member at position j.
+func (s Snapshot) lookup(j int) (Member, bool) {
 	for _, m := range s.Members {
-		if m.Ordinal == j {
-			return m
+		if m.Position == j {
+			return m, true
 		}
 	}
-	return Member{Ordinal: j, Name: fmt.Sprintf("pod-%d", j)}
+	return Member{}, false
 }
 
 func logLevel(s Step) slog.Level {
@@ -357,7 +366,7 @@ func (p Plan) Text(render func(Op) []string) string {
 		render = func(o Op) []string { return []string{o.Describe()} }
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "aku %s on %s (ordinal %d, %s)\n", p.Action, p.Pod, p.Ordinal, p.Role)
+	fmt.Fprintf(&b, "aku %s on %s (position %d, %s)\n", p.Action, p.Pod, p.Position, p.Role)
 	for _, r := range p.Reasons {
 		fmt.Fprintf(&b, "  - %s\n", r)
 	}
@@ -370,7 +379,7 @@ func (p Plan) Text(render func(Op) []string) string {
 			for _, o := range w.Ops {
 				for _, stmt := range render(o) {
 					fmt.Fprintf(&b, "     %s: %s", w.Pod, stmt)
-					if o.Peer >= 0 && o.Peer != p.Ordinal && o.Peer != w.Ordinal {
+					if o.Peer >= 0 && o.Peer != p.Position && o.Peer != w.Position {
 						fmt.Fprintf(&b, "   [skipped if pod %d goes away]", o.Peer)
 					}
 					b.WriteString("\n")

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aku-k8s/aku/lifecycle"
 )
 
 // Config is a validated aku.conf. Every field holds its final value: the
@@ -29,15 +31,16 @@ type Config struct {
 	QueryRetryDelay   time.Duration // AKU_QUERY_RETRY_DELAY_MSEC, in milliseconds in the file
 
 	// aku start/end properties.
-	AddressCheckCount     int           // AKU_ADDRESS_CHECK_COUNT
-	FlushAtStart          bool          // AKU_FLUSH_AT_START, 0/1
-	FlushTimeoutAtStart   time.Duration // AKU_FLUSH_TIMEOUT_AT_START, seconds; 0 = FLUSH ALL without WAIT
-	DelayStartComplete    time.Duration // AKU_DELAY_START_COMPLETE_TIME, seconds
-	FlushAtEnd            bool          // AKU_FLUSH_AT_END, 0/1
-	ReplicationResetAtEnd ResetMode     // AKU_REPLICATION_RESET_AT_END
+	AddressCheckCount     int                   // AKU_ADDRESS_CHECK_COUNT
+	FlushAtStart          bool                  // AKU_FLUSH_AT_START, 0/1
+	FlushTimeoutAtStart   time.Duration         // AKU_FLUSH_TIMEOUT_AT_START, seconds; 0 = FLUSH ALL without WAIT
+	DelayStartComplete    time.Duration         // AKU_DELAY_START_COMPLETE_TIME, seconds
+	FlushAtEnd            bool                  // AKU_FLUSH_AT_END, 0/1
+	ReplicationResetAtEnd lifecycle.ResetPolicy // AKU_REPLICATION_RESET_AT_END
 
-	// Groups are the REPLICATIONS groups, in file order (at least one).
-	Groups []Group
+	// Groups are the REPLICATIONS groups, in file order (at least one, each
+	// with at least one item). Prefixes and item names are upper case.
+	Groups []lifecycle.Group
 
 	// Extensions (not in the original aku).
 	HostFormat   string        // AKU_HOST_FORMAT, placeholders {sts} {svc} {ordinal}
@@ -77,49 +80,13 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(Masked), nil }
 // SYS (replication DDL is reserved to SYS).
 const User = "SYS"
 
-// Group is one REPLICATIONS group: one replication object per pair of pods,
-// named Prefix_ij, carrying Targets.
-type Group struct {
-	Prefix       string   // REPLICATION_NAME_PREFIX, an identifier of <= 37 bytes, upper case
-	SyncParallel int      // SYNC_PARALLEL_COUNT, 1..100 (default 1)
-	Targets      []Target // at least one
-	Line         int      // line of the group's opening parenthesis
-}
-
-// Target is one replicated table or partition. Names are unquoted Altibase
-// identifiers stored in upper case, the form Altibase itself stores.
-type Target struct {
-	User, Table string
-	Partition   string // empty for a whole table
-	Line        int    // line the target was written on
-}
-
-// String renders the target as written in aku.conf: USER.TABLE or
-// USER.TABLE PARTITION P.
-func (t Target) String() string {
-	s := t.User + "." + t.Table
-	if t.Partition != "" {
-		s += " PARTITION " + t.Partition
-	}
-	return s
-}
-
-// ResetMode is AKU_REPLICATION_RESET_AT_END. It is an enum rather than a
-// bool so that further modes (a later "auto") slot in: see parseResetMode.
-type ResetMode int
-
+// AKU_REPLICATION_RESET_AT_END's values ("0", "1", "auto"): lifecycle's
+// ResetPolicy, named here too for readers of a Config.
 const (
-	ResetNever  ResetMode = 0 // "0": keep replication information at end
-	ResetAlways ResetMode = 1 // "1": RESET the replications at end (default)
-	ResetAuto   ResetMode = 2 // "auto": RESET only on a confirmed scale-down or deletion (extension)
+	ResetNever  = lifecycle.ResetNever  // "0": keep replication information at end
+	ResetAlways = lifecycle.ResetAlways // "1": RESET the replications at end (default)
+	ResetAuto   = lifecycle.ResetAuto   // "auto": RESET only on a confirmed scale-down or deletion (extension)
 )
-
-func (m ResetMode) String() string {
-	if m == ResetAuto {
-		return "auto"
-	}
-	return strconv.Itoa(int(m))
-}
 
 // DiscoveryMode is AKU_DISCOVERY.
 type DiscoveryMode string
@@ -178,12 +145,8 @@ func (s Source) String() string {
 }
 
 // Host is the host name aku uses for the pod with the given ordinal:
-// AKU_HOST_FORMAT with {sts}, {svc} and {ordinal} replaced (by default
-// "<AKU_STS_NAME>-<n>.<AKU_SVC_NAME>", as the original).
+// lifecycle.HostName with AKU_HOST_FORMAT, AKU_STS_NAME and AKU_SVC_NAME
+// (by default "<AKU_STS_NAME>-<n>.<AKU_SVC_NAME>", as the original).
 func (c *Config) Host(ordinal int) string {
-	return renderHost(c.HostFormat, c.STSName, c.SVCName, ordinal)
-}
-
-func renderHost(format, sts, svc string, ordinal int) string {
-	return strings.NewReplacer("{sts}", sts, "{svc}", svc, "{ordinal}", strconv.Itoa(ordinal)).Replace(format)
+	return lifecycle.HostName(c.HostFormat, c.STSName, c.SVCName, ordinal)
 }

@@ -1,6 +1,8 @@
 // Package config reads, validates and describes aku.conf, aku's
-// configuration file, and derives the names aku gives its replication
-// objects.
+// configuration file. It produces lifecycle's types (lifecycle.Group,
+// lifecycle.Item, lifecycle.ResetPolicy), so the lifecycle takes them as
+// they are, and lists the names of aku's replication objects and hosts by
+// lifecycle's naming rules (PodReplications, AllReplications, Host).
 //
 // Parse and Load turn the file into a fully validated *Config or into an
 // error that names the file, the line and the property; a Config is never

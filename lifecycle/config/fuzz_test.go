@@ -63,10 +63,10 @@ func checkInvariants(t *testing.T, c *Config) {
 			t.Fatalf("bad or duplicate prefix %q", g.Prefix)
 		}
 		seen["prefix "+g.Prefix] = true
-		if len(g.Targets) == 0 || g.SyncParallel < 1 || g.SyncParallel > MaxSyncParallel {
+		if len(g.Items) == 0 || g.SyncParallel < 1 || g.SyncParallel > MaxSyncParallel {
 			t.Fatalf("bad group %+v", g)
 		}
-		for _, tg := range g.Targets {
+		for _, tg := range g.Items {
 			for _, id := range []string{tg.User, tg.Table} {
 				if !identRE.MatchString(id) || len(id) > MaxObjectNameLen {
 					t.Fatalf("bad identifier %q", id)

@@ -1,14 +1,24 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/aku-k8s/aku/lifecycle"
+)
 
 // groupChecker validates REPLICATIONS groups, remembering what earlier
-// groups used.
+// groups used and on which line.
 type groupChecker struct {
 	b           *builder
-	prefixes    map[string]int    // prefix -> line
-	targets     map[string]Target // "USER.TABLE[ PARTITION P]" -> first
-	partitioned map[string]Target // "USER.TABLE" -> its first partition target
+	prefixes    map[string]int      // prefix -> line
+	targets     map[string]targetAt // "USER.TABLE[ PARTITION P]" -> first
+	partitioned map[string]targetAt // "USER.TABLE" -> its first partition target
+}
+
+// targetAt is a target with the line it was written on.
+type targetAt struct {
+	lifecycle.Item
+	n int
 }
 
 func (b *builder) groups(rf *rawFile) {
@@ -16,18 +26,19 @@ func (b *builder) groups(rf *rawFile) {
 		b.errs = append(b.errs, &Error{File: b.file, Property: propReplications, Kind: ErrMissing, Msg: missingMsg(propReplications)})
 		return
 	}
-	gc := &groupChecker{b: b, prefixes: map[string]int{}, targets: map[string]Target{}, partitioned: map[string]Target{}}
+	gc := &groupChecker{b: b, prefixes: map[string]int{}, targets: map[string]targetAt{}, partitioned: map[string]targetAt{}}
 	for _, rg := range rf.Groups {
 		if g, ok := gc.group(rg); ok {
 			b.c.Groups = append(b.c.Groups, g)
+			b.groupLines = append(b.groupLines, rg.Line)
 		}
 	}
 }
 
 // group checks one group; ok is false if anything in it was reported.
-func (gc *groupChecker) group(rg rawGroup) (g Group, ok bool) {
+func (gc *groupChecker) group(rg rawGroup) (g lifecycle.Group, ok bool) {
 	b := gc.b
-	g, ok = Group{Line: rg.Line, SyncParallel: 1}, true
+	g, ok = lifecycle.Group{SyncParallel: 1}, true
 	if rv, set := rg.Props[propPrefix]; !set {
 		b.errs = append(b.errs, &Error{File: b.file, Line: rg.Line, Property: propPrefix, Kind: ErrMissing, Msg: missingMsg(propPrefix)})
 		ok = false
@@ -59,12 +70,12 @@ func (gc *groupChecker) group(rg rawGroup) (g Group, ok bool) {
 			ok = false
 			continue
 		}
-		if msg := gc.overlap(t); msg != "" {
+		if msg := gc.overlap(targetAt{t, rt.Line}); msg != "" {
 			b.add(rt.Line, propReplications, ErrDuplicate, "%s", msg)
 			ok = false
 			continue
 		}
-		g.Targets = append(g.Targets, t)
+		g.Items = append(g.Items, t)
 	}
 	return g, ok
 }
@@ -72,16 +83,16 @@ func (gc *groupChecker) group(rg rawGroup) (g Group, ok bool) {
 // overlap reports a target already listed, or a whole table and one of its
 // partitions both listed (aku would replicate the partition twice), and
 // records t otherwise.
-func (gc *groupChecker) overlap(t Target) string {
+func (gc *groupChecker) overlap(t targetAt) string {
 	table := t.User + "." + t.Table
 	if first, dup := gc.targets[t.String()]; dup {
-		return fmt.Sprintf("duplicate target %s (first at line %d)", t, first.Line)
+		return fmt.Sprintf("duplicate target %s (first at line %d)", t, first.n)
 	}
 	if whole, dup := gc.targets[table]; dup && t.Partition != "" {
-		return fmt.Sprintf("target %s overlaps %s (line %d), which replicates the whole table", t, whole, whole.Line)
+		return fmt.Sprintf("target %s overlaps %s (line %d), which replicates the whole table", t, whole, whole.n)
 	}
 	if part, dup := gc.partitioned[table]; dup && t.Partition == "" {
-		return fmt.Sprintf("target %s overlaps %s (line %d): list either the table or its partitions", t, part, part.Line)
+		return fmt.Sprintf("target %s overlaps %s (line %d): list either the table or its partitions", t, part, part.n)
 	}
 	gc.targets[t.String()] = t
 	if _, seen := gc.partitioned[table]; t.Partition != "" && !seen {
@@ -91,8 +102,8 @@ func (gc *groupChecker) overlap(t Target) string {
 }
 
 // checkTarget checks and upper-cases one target's names.
-func checkTarget(rt rawTarget) (Target, error) {
-	t := Target{Line: rt.Line}
+func checkTarget(rt rawTarget) (lifecycle.Item, error) {
+	var t lifecycle.Item
 	var err error
 	if t.User, err = checkIdent("user name", rt.User, MaxObjectNameLen); err != nil {
 		return t, err

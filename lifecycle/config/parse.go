@@ -7,6 +7,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/aku-k8s/aku/lifecycle"
 )
 
 // Option adjusts Parse and Load.
@@ -74,6 +76,8 @@ type builder struct {
 	c      *Config
 	errs   []*Error
 	failed map[string]bool // properties whose value was rejected
+	// groupLines holds the line of each of c.Groups' opening parenthesis.
+	groupLines []int
 }
 
 func (b *builder) add(line int, prop string, kind error, format string, args ...any) {
@@ -242,9 +246,9 @@ func (b *builder) crossChecks() {
 		}
 	}
 	if ok(PropServerCount) && c.ServerCount > 1 {
-		for _, g := range c.Groups {
-			if name := ReplicationName(g.Prefix, c.ServerCount-2, c.ServerCount-1); len(name) > MaxReplicationName {
-				b.add(g.Line, propPrefix, ErrInvalid, "replication name %s is %d bytes long; Altibase allows at most %d", name, len(name), MaxReplicationName)
+		for i, g := range c.Groups {
+			if name := lifecycle.Name(g.Prefix, c.ServerCount-2, c.ServerCount-1); len(name) > MaxReplicationName {
+				b.add(b.groupLines[i], propPrefix, ErrInvalid, "replication name %s is %d bytes long; Altibase allows at most %d", name, len(name), MaxReplicationName)
 			}
 		}
 	}

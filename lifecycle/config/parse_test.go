@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aku-k8s/aku/lifecycle"
 )
 
 // minimal is the smallest valid aku.conf: only the properties without
@@ -53,7 +55,7 @@ func TestDefaults(t *testing.T) {
 		QueryTimeout: 3600 * time.Second, QueryRetryCount: 5, QueryRetryDelay: time.Second,
 		AddressCheckCount: 30, FlushAtStart: true, FlushTimeoutAtStart: 300 * time.Second,
 		DelayStartComplete: 0, FlushAtEnd: true, ReplicationResetAtEnd: ResetAlways,
-		Groups:     []Group{{Prefix: "AKU_REP", SyncParallel: 1, Line: 4, Targets: []Target{{User: "SYS", Table: "T1", Line: 6}}}},
+		Groups:     []lifecycle.Group{{Prefix: "AKU_REP", SyncParallel: 1, Items: []lifecycle.Item{{User: "SYS", Table: "T1"}}}},
 		HostFormat: "{sts}-{ordinal}.{svc}", MarkerFile: "/tmp/aku_start_completed",
 		ODBCDriver: "$ALTIBASE_HOME/lib/libaltibase_odbc-64bit-ul64.so", ODBCDialect: DialectAltibase,
 		LoginTimeout: 10 * time.Second, NLSUse: "UTF8",
@@ -235,9 +237,9 @@ func TestNameEdges(t *testing.T) {
 func TestCaseHandling(t *testing.T) {
 	t.Parallel()
 	c := mustParse(t, strings.Replace(minimal, "( SYS.T1 )", "( sys.t1, Sys.T2 partition p1 )", 1))
-	want := []Target{{User: "SYS", Table: "T1", Line: 6}, {User: "SYS", Table: "T2", Partition: "P1", Line: 6}}
-	if !reflect.DeepEqual(c.Groups[0].Targets, want) {
-		t.Errorf("targets = %#v", c.Groups[0].Targets)
+	want := []lifecycle.Item{{User: "SYS", Table: "T1"}, {User: "SYS", Table: "T2", Partition: "P1"}}
+	if !reflect.DeepEqual(c.Groups[0].Items, want) {
+		t.Errorf("targets = %#v", c.Groups[0].Items)
 	}
 	c = mustParse(t, strings.Replace(minimal, "= AKU_REP", "= aku_rep", 1))
 	if c.Groups[0].Prefix != "AKU_REP" {
@@ -279,7 +281,7 @@ AKU_PORT_NO = 20400#
 	var got []string
 	for _, g := range c.Groups {
 		var ts []string
-		for _, tg := range g.Targets {
+		for _, tg := range g.Items {
 			ts = append(ts, tg.String())
 		}
 		got = append(got, fmt.Sprintf("%s/%d: %s", g.Prefix, g.SyncParallel, strings.Join(ts, ", ")))
@@ -329,8 +331,8 @@ func TestManualSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(one.Groups) != 1 || one.Groups[0].Prefix != "AKU_REP" || len(one.Groups[0].Targets) != 3 ||
-		one.Groups[0].Targets[1] != (Target{User: "SYS", Table: "T2", Partition: "P1", Line: 41}) {
+	if len(one.Groups) != 1 || one.Groups[0].Prefix != "AKU_REP" || len(one.Groups[0].Items) != 3 ||
+		one.Groups[0].Items[1] != (lifecycle.Item{User: "SYS", Table: "T2", Partition: "P1"}) {
 		t.Errorf("single group sample: %+v", one.Groups)
 	}
 	three, err := Load("testdata/valid-manual-three-groups.conf")
@@ -341,7 +343,7 @@ func TestManualSamples(t *testing.T) {
 	n := 0
 	for _, g := range three.Groups {
 		prefixes = append(prefixes, g.Prefix)
-		n += len(g.Targets)
+		n += len(g.Items)
 	}
 	if !reflect.DeepEqual(prefixes, []string{"AKU_REP1", "AKU_REP2", "AKU_REP3"}) || n != 9 {
 		t.Errorf("three groups sample: %v, %d targets", prefixes, n)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aku-k8s/aku/lifecycle"
 )
 
 // Kind is the type of a property's value.
@@ -109,7 +111,7 @@ const (
 	MaxHostLen          = 62 // CREATE REPLICATION ... WITH 'host': the quoted literal is <= 64 bytes
 	MaxSyncParallel     = 100
 	maxInt32            = math.MaxInt32
-	defaultHostFormat   = "{sts}-{ordinal}.{svc}"
+	defaultHostFormat   = lifecycle.DefaultHostFormat
 	defaultODBCDriver   = "$ALTIBASE_HOME/lib/libaltibase_odbc-64bit-ul64.so"
 	defaultMarkerFile   = "/tmp/aku_start_completed"
 	defaultNLSUse       = "UTF8"
@@ -191,7 +193,7 @@ var properties = []Property{
 		Doc: "1: RESET the replications at -p end; 0: keep their information; auto (extension): reset only when " +
 			"the Kubernetes API confirms a scale-down or the StatefulSet's deletion, so a restarting pod keeps its state.",
 		set: func(c *Config, v string, _ func(string) string) error {
-			m, err := parseResetMode(v)
+			m, err := parseResetPolicy(v)
 			c.ReplicationResetAtEnd = m
 			return err
 		}},
@@ -321,9 +323,9 @@ func parseInt(v string, lo, hi int64) (int64, error) {
 	return n, nil
 }
 
-// parseResetMode reads AKU_REPLICATION_RESET_AT_END. New modes (a later
-// "auto") are added here and in the property's Values.
-func parseResetMode(v string) (ResetMode, error) {
+// parseResetPolicy reads AKU_REPLICATION_RESET_AT_END. New modes are added
+// here, in the property's Values and in lifecycle.ResetPolicy.
+func parseResetPolicy(v string) (lifecycle.ResetPolicy, error) {
 	switch v {
 	case "0":
 		return ResetNever, nil

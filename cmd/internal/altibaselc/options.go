@@ -1,7 +1,6 @@
 package altibaselc
 
 import (
-	"fmt"
 	"log/slog"
 
 	"github.com/aku-k8s/aku/altibase"
@@ -9,13 +8,10 @@ import (
 )
 
 // ClientOptions converts aku.conf into the client's connection options.
-func ClientOptions(cfg *config.Config, log *slog.Logger) (altibase.Options, error) {
-	d, err := altibase.ParseDialect(string(cfg.ODBCDialect))
-	if err != nil {
-		return altibase.Options{}, fmt.Errorf("AKU_ODBC_DIALECT: %w", err)
-	}
+// config validated AKU_ODBC_DIALECT; the value is mapped, not parsed again.
+func ClientOptions(cfg *config.Config, log *slog.Logger) altibase.Options {
 	return altibase.Options{
-		Dialect:      d,
+		Dialect:      dialect(cfg.ODBCDialect),
 		Driver:       cfg.ODBCDriver,
 		Password:     cfg.SysPassword.Reveal(),
 		LoginTimeout: cfg.LoginTimeout,
@@ -24,5 +20,14 @@ func ClientOptions(cfg *config.Config, log *slog.Logger) (altibase.Options, erro
 		RetryCount:   cfg.QueryRetryCount,
 		RetryDelay:   cfg.QueryRetryDelay,
 		Logger:       log,
-	}, nil
+	}
+}
+
+// dialect maps config's dialect onto the client's. The zero value (a Config
+// not made by config.Parse) is DialectAltibase, AKU_ODBC_DIALECT's default.
+func dialect(d config.Dialect) altibase.Dialect {
+	if d == config.DialectSimulator {
+		return altibase.DialectSimulator
+	}
+	return altibase.DialectAltibase
 }

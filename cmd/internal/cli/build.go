@@ -18,36 +18,20 @@ import (
 	"github.com/aku-k8s/aku/lifecycle/config"
 )
 
-// lifecycleOptions converts aku.conf into what the lifecycle acts on.
+// lifecycleOptions hands aku.conf to the lifecycle: config produces
+// lifecycle's types, so this is a field copy.
 func lifecycleOptions(cfg *config.Config) lifecycle.Options {
-	o := lifecycle.Options{
+	return lifecycle.Options{
 		ServerCount:         cfg.ServerCount,
 		ReplicationPort:     cfg.ReplicationPortNo,
+		Groups:              cfg.Groups,
 		FlushAtStart:        cfg.FlushAtStart,
 		FlushTimeoutAtStart: cfg.FlushTimeoutAtStart,
 		DelayStartComplete:  cfg.DelayStartComplete,
 		FlushAtEnd:          cfg.FlushAtEnd,
-		ResetAtEnd:          resetPolicy(cfg.ReplicationResetAtEnd),
+		ResetAtEnd:          cfg.ReplicationResetAtEnd,
 		MarkerFile:          cfg.MarkerFile,
 	}
-	for _, g := range cfg.Groups {
-		lg := lifecycle.Group{Prefix: g.Prefix, SyncParallel: g.SyncParallel}
-		for _, t := range g.Targets {
-			lg.Items = append(lg.Items, lifecycle.Item{User: t.User, Table: t.Table, Partition: t.Partition})
-		}
-		o.Groups = append(o.Groups, lg)
-	}
-	return o
-}
-
-func resetPolicy(m config.ResetMode) lifecycle.ResetPolicy {
-	switch m {
-	case config.ResetNever:
-		return lifecycle.ResetNever
-	case config.ResetAlways:
-		return lifecycle.ResetAlways
-	}
-	return lifecycle.ResetAuto
 }
 
 // processEnv is what the process environment provides to build.
@@ -133,10 +117,7 @@ type setup struct {
 // the action's deadline. Only start and end have a deadline; aku plan
 // passes the zero Action, as it keeps its own timeout.
 func build(ctx context.Context, cfg *config.Config, env processEnv, log *slog.Logger, action lifecycle.Action) (*setup, error) {
-	copts, err := altibaselc.ClientOptions(cfg, log)
-	if err != nil {
-		return nil, err
-	}
+	copts := altibaselc.ClientOptions(cfg, log)
 	pod, err := env.podName()
 	if err != nil {
 		return nil, err

@@ -44,7 +44,7 @@ func writeInfo(w io.Writer, c *config.Config, showPassword bool) error {
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "  #### Replication [Prefix:%s] item list ####\n", g.Prefix)
-		for ti, t := range g.Targets {
+		for ti, t := range g.Items {
 			if ti > 0 {
 				b.WriteString("\n")
 			}

@@ -55,7 +55,7 @@ func TestPlanHelp(t *testing.T) {
 // A plan's JSON carries each op's statements once filled.
 func TestPlanJSONCarriesStatements(t *testing.T) {
 	p := lifecycle.PlanClean(lifecycle.Options{ServerCount: 2, Groups: []lifecycle.Group{{Prefix: "R"}}, MarkerFile: "/m"},
-		lifecycle.Snapshot{Self: 1, Members: []lifecycle.Member{{Ordinal: 0, Name: "p-0"}, {Ordinal: 1, Name: "p-1"}},
+		lifecycle.Snapshot{Self: 1, Members: []lifecycle.Member{{Position: 0, Name: "p-0"}, {Position: 1, Name: "p-1"}},
 			States: map[int]lifecycle.States{1: {"R_01": {Name: "R_01", XSN: 5, IsStarted: true}}}})
 	p.Fill(func(o lifecycle.Op) []string { return []string{"SQL " + o.Kind.String()} })
 	var b bytes.Buffer

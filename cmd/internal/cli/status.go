@@ -87,10 +87,7 @@ func runStatus(ctx context.Context, args []string, env func(string) string, stdo
 // readMesh reads every server of aku.conf (its hosts, AKU_HOST_FORMAT) at
 // once, each within the login timeout.
 func readMesh(ctx context.Context, cfg *config.Config) (lifecycle.MeshReport, error) {
-	opts, err := altibaselc.ClientOptions(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return lifecycle.MeshReport{}, err
-	}
+	opts := altibaselc.ClientOptions(cfg, slog.New(slog.DiscardHandler))
 	opts.RetryCount = 0 // a status is a snapshot: no waiting for servers
 	dns := &k8s.DNS{StsName: cfg.STSName, SvcName: cfg.SVCName, HostFormat: cfg.HostFormat, ServerCount: cfg.ServerCount}
 	members, err := dns.Members(ctx)

@@ -47,6 +47,7 @@ import (
 
 	"github.com/aku-k8s/aku/altibase"
 	"github.com/aku-k8s/aku/cmd/internal/altibaselc"
+	"github.com/aku-k8s/aku/lifecycle"
 	"github.com/aku-k8s/aku/lifecycle/config"
 )
 
@@ -145,11 +146,8 @@ var (
 // FromConfig builds the driver's input from a validated aku.conf: every
 // position 0..AKU_SERVER_COUNT-1 at cfg.Host(n), AKU_PORT_NO, and the
 // client options of the configuration.
-func FromConfig(cfg *config.Config, log *slog.Logger) ([]Pod, Config, error) {
-	opts, err := altibaselc.ClientOptions(cfg, log)
-	if err != nil {
-		return nil, Config{}, err
-	}
+func FromConfig(cfg *config.Config, log *slog.Logger) ([]Pod, Config) {
+	opts := altibaselc.ClientOptions(cfg, log)
 	pods := make([]Pod, cfg.ServerCount)
 	for i := range pods {
 		h := cfg.Host(i)
@@ -167,12 +165,12 @@ func FromConfig(cfg *config.Config, log *slog.Logger) ([]Pod, Config, error) {
 	}
 	for _, g := range cfg.Groups {
 		og := Group{Prefix: g.Prefix, SyncParallel: g.SyncParallel}
-		for _, t := range g.Targets {
-			og.Items = append(og.Items, altibase.Item{User: t.User, Table: t.Table, Partition: t.Partition})
+		for _, it := range g.Items {
+			og.Items = append(og.Items, altibase.Item{User: it.User, Table: it.Table, Partition: it.Partition})
 		}
 		c.Groups = append(c.Groups, og)
 	}
-	return pods, c, nil
+	return pods, c
 }
 
 // Start runs the original's `aku -p start` as pod k of pods (every position
@@ -503,7 +501,7 @@ func (d *driver) checkpoint(ctx context.Context, step string) error {
 	return nil
 }
 
-func (d *driver) name(g Group, i, j int) string { return config.ReplicationName(g.Prefix, i, j) }
+func (d *driver) name(g Group, i, j int) string { return lifecycle.Name(g.Prefix, i, j) }
 
 // peers lists the other pods that answered, in ordinal order.
 func (d *driver) peers() []int {

@@ -19,10 +19,7 @@ func TestFromConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pods, c, err := FromConfig(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pods, c := FromConfig(cfg, nil)
 	if len(pods) != 4 {
 		t.Fatalf("%d pods, want 4", len(pods))
 	}

@@ -182,7 +182,7 @@ type staticDiscovery struct {
 }
 
 func (d staticDiscovery) member(i int) lifecycle.Member {
-	return lifecycle.Member{Ordinal: i, Name: fmt.Sprintf("altibase-sts-%d", i), Host: d.c.host(i)}
+	return lifecycle.Member{Position: i, Name: fmt.Sprintf("altibase-sts-%d", i), Host: d.c.host(i)}
 }
 func (d staticDiscovery) Self(context.Context) (lifecycle.Member, error) {
 	return d.member(d.self), nil

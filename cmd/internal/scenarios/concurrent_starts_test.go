@@ -40,17 +40,17 @@ func newGatedDialer(d lifecycle.Dialer, n int) *gatedDialer {
 
 func (d *gatedDialer) Dial(ctx context.Context, m lifecycle.Member) (lifecycle.Server, error) {
 	first := false
-	d.g.once[m.Ordinal].Do(func() { first = true })
+	d.g.once[m.Position].Do(func() { first = true })
 	if !first {
 		return d.Dialer.Dial(ctx, m)
 	}
-	if ch := d.g.after[m.Ordinal]; ch != nil {
+	if ch := d.g.after[m.Position]; ch != nil {
 		select {
 		case <-ch:
 		case <-time.After(3 * time.Second):
 		}
 	}
-	defer close(d.g.done[m.Ordinal])
+	defer close(d.g.done[m.Position])
 	return d.Dialer.Dial(ctx, m)
 }
 

@@ -442,11 +442,11 @@ type tracedDialer struct {
 func (d *tracedDialer) Dial(ctx context.Context, m lifecycle.Member) (lifecycle.Server, error) {
 	begin := time.Now()
 	srv, err := d.inner.Dial(ctx, m)
-	d.rec.note(m.Ordinal, "CONNECT", "", begin)
+	d.rec.note(m.Position, "CONNECT", "", begin)
 	if err != nil {
 		return nil, err
 	}
-	return &tracedServer{s: srv, pod: m.Ordinal, rec: d.rec}, nil
+	return &tracedServer{s: srv, pod: m.Position, rec: d.rec}, nil
 }
 
 type tracedServer struct {

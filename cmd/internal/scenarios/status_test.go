@@ -16,7 +16,7 @@ func (c *cluster) status() lifecycle.MeshReport {
 	c.t.Helper()
 	views := make([]lifecycle.ServerView, c.n)
 	for i := range views {
-		m := lifecycle.Member{Ordinal: i, Name: fmt.Sprintf("altibase-sts-%d", i), Host: c.host(i)}
+		m := lifecycle.Member{Position: i, Name: fmt.Sprintf("altibase-sts-%d", i), Host: c.host(i)}
 		views[i] = altibaselc.ReadServer(bounded(c.t), m, c.port, altibase.Options{
 			Dialect: altibase.DialectSimulator, Password: "manager", LoginTimeout: 5 * time.Second,
 		})
