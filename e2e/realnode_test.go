@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,6 +52,26 @@ func TestRealNode(tt *testing.T) {
 				if !strings.Contains(desc, want) {
 					t.Errorf("kubectl describe pod %s-2 lacks the event %s:\n%s", sts, want, desc)
 				}
+			}
+			// aku plan in the pod discovers as the hooks do (the API, the
+			// pod's marker) and changes nothing.
+			planEnd := c.kubectl(time.Minute, "exec", sts+"-2", "-c", "altibase", "--", "/aku/bin/aku", "plan", "end", "-o", "json")
+			var plan struct {
+				Action, Pod string
+				Reasons     []string
+				Steps       []struct{ Name string }
+			}
+			// (stderr, warnings only, shares kubectl's output)
+			js := planEnd[max(strings.Index(planEnd, "{"), 0) : strings.LastIndex(planEnd, "}")+1]
+			if err := json.Unmarshal([]byte(js), &plan); err != nil {
+				t.Errorf("aku plan end -o json: %v\n%s", err, planEnd)
+			} else if plan.Action != "end" || plan.Pod != sts+"-2" || len(plan.Steps) != 4 ||
+				!strings.Contains(strings.Join(plan.Reasons, "\n"), "reset: no") {
+				t.Errorf("aku plan end in %s-2: %+v, want its end keeping its state (a running pod of the StatefulSet)", sts, plan)
+			}
+			out, err := c.kubectlErr(time.Minute, "exec", sts+"-2", "-c", "altibase", "--", "/aku/bin/aku", "plan", "start")
+			if err == nil || !strings.Contains(out, "already completed") {
+				t.Errorf("aku plan start in a started pod: %v, want exit 1 naming the marker:\n%s", err, out)
 			}
 		}},
 		{"rolling restart returns through the kept state", func(t *testing.T) {

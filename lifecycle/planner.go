@@ -1,6 +1,9 @@
 package lifecycle
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // planner builds a plan over a copy of the mesh's states, applying each
 // op's effect as it is added, so that later decisions see what the earlier
@@ -23,6 +26,19 @@ func newPlanner(action string, o Options, s Snapshot) *planner {
 	}
 	self := s.member(s.Self)
 	p.plan = Plan{Action: action, Pod: self.Name, Position: s.Self, Role: RoleOf(s.Self).String()}
+	for _, j := range sortedKeys(s.States) {
+		sr := ServerRead{Pod: s.member(j).Name, Position: j, Objects: []ObjectRead{}}
+		names := make([]string, 0, len(s.States[j]))
+		for name := range s.States[j] {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			st := s.States[j][name]
+			sr.Objects = append(sr.Objects, ObjectRead{Name: name, XSN: st.XSN, Started: st.IsStarted})
+		}
+		p.plan.Read = append(p.plan.Read, sr)
+	}
 	return p
 }
 

@@ -181,9 +181,26 @@ type Plan struct {
 	Position int      `json:"position"` // this pod's Member.Position
 	Role     string   `json:"role"`
 	Reasons  []string `json:"reasons"` // the decisions, each with its evidence
-	Steps    []Step   `json:"steps"`
+	// Read is every server's objects as read, the evidence of the reasons.
+	Read  []ServerRead `json:"read"`
+	Steps []Step       `json:"steps"`
 	// Error is what the run ends with, if the plan fails (Fail of a step).
 	Error string `json:"error,omitempty"`
+}
+
+// ServerRead is one server's objects as a plan read them.
+type ServerRead struct {
+	Pod      string       `json:"pod"`
+	Position int          `json:"position"`
+	Objects  []ObjectRead `json:"objects"`
+}
+
+// ObjectRead is one replication object as read: XSN -1 is reset (no
+// restart point).
+type ObjectRead struct {
+	Name    string `json:"name"`
+	XSN     int64  `json:"xsn"`
+	Started bool   `json:"started"`
 }
 
 // Names lists the steps' names in order.
@@ -206,6 +223,24 @@ func (p Plan) Text(render func(Op) []string) string {
 	fmt.Fprintf(&b, "aku %s on %s (position %d, %s)\n", p.Action, p.Pod, p.Position, p.Role)
 	for _, r := range p.Reasons {
 		fmt.Fprintf(&b, "  - %s\n", r)
+	}
+	for _, sr := range p.Read {
+		var objs []string
+		for _, o := range sr.Objects {
+			st := "stopped"
+			if o.Started {
+				st = "started"
+			}
+			xsn := fmt.Sprint(o.XSN)
+			if o.XSN == -1 {
+				xsn = "-1 (reset)"
+			}
+			objs = append(objs, fmt.Sprintf("%s %s XSN %s", o.Name, st, xsn))
+		}
+		if len(objs) == 0 {
+			objs = []string{"no aku objects"}
+		}
+		fmt.Fprintf(&b, "  read %s: %s\n", sr.Pod, strings.Join(objs, "; "))
 	}
 	for i, s := range p.Steps {
 		fmt.Fprintf(&b, "%d. %s: %s\n", i+1, s.Name, s.Why)
