@@ -157,6 +157,11 @@ ensure_unixodbc() {
   # only DriverManager.exp's ODBC functions, so nothing of it clashes with a
   # container's own libltdl). The prefix is only compiled in as the default
   # driver directory; ini files are read from /etc, as Debian's are.
+  # zig cc's first use for a target builds that target's libc stubs into
+  # its cache. Do it here, where its errors are seen: configure hides a
+  # failing compiler behind "C compiler cannot create executables".
+  printf 'int main(void) { return 0; }\n' > "$WORK/probe.c"
+  "$CC_WRAPPER" -O2 "$WORK/probe.c" -o "$WORK/probe" || die "zig cc cannot build a program for $TARGET (its errors above)"
   (
     cd "$src"
     autoreconf -fi >"$WORK/autoreconf.log" 2>&1 || { cat "$WORK/autoreconf.log" >&2; exit 1; }
@@ -164,7 +169,7 @@ ensure_unixodbc() {
       --disable-static --enable-shared --with-included-ltdl --with-pth=no \
       --enable-readline=no --enable-editline=no --enable-gui=no --enable-drivers=no \
       --enable-driver-config=no --enable-fastvalidate >"$WORK/configure.log" 2>&1 ||
-      { tail -n 50 "$WORK/configure.log" >&2; exit 1; }
+      { tail -n 50 "$WORK/configure.log" >&2; echo "--- the end of config.log:" >&2; tail -n 60 config.log >&2; exit 1; }
     for d in extras log lst ini libltdl odbcinst DriverManager; do
       make -j"$PAR" -C "$d" >>"$WORK/make.log" 2>&1 || { tail -n 50 "$WORK/make.log" >&2; exit 1; }
     done
