@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,12 +28,7 @@ type planOptions struct {
 
 func parsePlanArgs(args []string) (planOptions, error) {
 	o := planOptions{output: "text"}
-	fs := flag.NewFlagSet("aku plan", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&o.config, "config", "", "")
-	output := &oneOf{name: "output format", allowed: []string{"text", "json"}, value: &o.output}
-	fs.Var(output, "o", "")
-	fs.Var(output, "output", "")
+	fs := reportFlags("aku plan", &o.config, &o.output)
 	// The action may come before or after the flags.
 	var rest []string
 	for {

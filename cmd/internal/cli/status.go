@@ -30,14 +30,21 @@ type statusOptions struct {
 	watch          bool
 }
 
+// reportFlags is the flag set of a subcommand that reports: --config FILE
+// and -o/--output text|json (given once).
+func reportFlags(name string, config, output *string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(config, "config", "", "")
+	o := &oneOf{name: "output format", allowed: []string{"text", "json"}, value: output}
+	fs.Var(o, "o", "")
+	fs.Var(o, "output", "")
+	return fs
+}
+
 func parseStatusArgs(args []string) (statusOptions, error) {
 	o := statusOptions{output: "text"}
-	fs := flag.NewFlagSet("aku status", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&o.config, "config", "", "")
-	output := &oneOf{name: "output format", allowed: []string{"text", "json"}, value: &o.output}
-	fs.Var(output, "o", "")
-	fs.Var(output, "output", "")
+	fs := reportFlags("aku status", &o.config, &o.output)
 	fs.BoolVar(&o.watch, "watch", false, "")
 	if err := fs.Parse(args); err != nil {
 		return o, &usageError{err.Error()}
