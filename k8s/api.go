@@ -47,9 +47,11 @@ func (a *API) log() *slog.Logger {
 
 // Pod reads this pod.
 func (a *API) Pod(ctx context.Context) (*corev1.Pod, error) {
-	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
-	defer cancel()
-	p, err := a.Client.CoreV1().Pods(a.Namespace).Get(ctx, a.PodName, metav1.GetOptions{})
+	var p *corev1.Pod
+	err := call(ctx, a.Log, "get pod", func(ctx context.Context) (err error) {
+		p, err = a.Client.CoreV1().Pods(a.Namespace).Get(ctx, a.PodName, metav1.GetOptions{})
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("get pod %s/%s: %w", a.Namespace, a.PodName, err)
 	}
@@ -58,9 +60,11 @@ func (a *API) Pod(ctx context.Context) (*corev1.Pod, error) {
 
 // StatefulSet reads the owning StatefulSet; (nil, nil) when it does not exist.
 func (a *API) StatefulSet(ctx context.Context) (*appsv1.StatefulSet, error) {
-	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
-	defer cancel()
-	s, err := a.Client.AppsV1().StatefulSets(a.Namespace).Get(ctx, a.StsName, metav1.GetOptions{})
+	var s *appsv1.StatefulSet
+	err := call(ctx, a.Log, "get statefulset", func(ctx context.Context) (err error) {
+		s, err = a.Client.AppsV1().StatefulSets(a.Namespace).Get(ctx, a.StsName, metav1.GetOptions{})
+		return err
+	})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -151,9 +155,11 @@ func (a *API) Members(ctx context.Context) ([]lifecycle.Member, error) {
 
 // pods lists the StatefulSet's pods by ordinal.
 func (a *API) pods(ctx context.Context) (map[int]*corev1.Pod, error) {
-	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
-	defer cancel()
-	list, err := a.Client.CoreV1().Pods(a.Namespace).List(ctx, metav1.ListOptions{})
+	var list *corev1.PodList
+	err := call(ctx, a.Log, "list pods", func(ctx context.Context) (err error) {
+		list, err = a.Client.CoreV1().Pods(a.Namespace).List(ctx, metav1.ListOptions{})
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list pods in %s: %w", a.Namespace, err)
 	}
@@ -190,9 +196,11 @@ func (a *API) WaitReady(ctx context.Context, index int) error {
 	name := fmt.Sprintf("%s-%d", a.StsName, FirstOrdinal(s)+index)
 	sel := fields.OneTermEqualSelector("metadata.name", name).String()
 	for {
-		gctx, cancel := context.WithTimeout(ctx, CallTimeout)
-		list, err := a.Client.CoreV1().Pods(a.Namespace).List(gctx, metav1.ListOptions{FieldSelector: sel})
-		cancel()
+		var list *corev1.PodList
+		err := call(ctx, a.Log, "read pod", func(ctx context.Context) (err error) {
+			list, err = a.Client.CoreV1().Pods(a.Namespace).List(ctx, metav1.ListOptions{FieldSelector: sel})
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("read pod %s: %w", name, err)
 		}
@@ -241,10 +249,16 @@ func waitEvents(ctx context.Context, w watch.Interface, name string) (bool, erro
 	}
 }
 
+// intentBudget bounds Intent's reads, retries included: the end's own work
+// must keep its time when the API does not answer.
+const intentBudget = 2 * CallTimeout
+
 // Intent reads the StatefulSet and classifies why this pod stops. When the
-// API cannot be reached the answer is IntentUnknown ("restart": flush only),
-// with the reason.
+// API cannot be reached (within intentBudget) the answer is IntentUnknown
+// ("restart": flush only), with the reason.
 func (a *API) Intent(ctx context.Context) (lifecycle.Intent, string) {
+	ctx, cancel := context.WithTimeout(ctx, intentBudget)
+	defer cancel()
 	s, err := a.StatefulSet(ctx)
 	if err != nil {
 		return lifecycle.IntentUnknown, "API unreachable, treated as a restart: " + err.Error()

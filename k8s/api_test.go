@@ -126,7 +126,9 @@ func TestAPIServerErrorsSurface(t *testing.T) {
 	c.PrependReactor("get", "statefulsets", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewServerTimeout(schema.GroupResource{Resource: "statefulsets"}, "get", 1)
 	})
-	if why, reason := a.Intent(context.Background()); why != lifecycle.IntentUnknown || reason == "" {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if why, reason := a.Intent(ctx); why != lifecycle.IntentUnknown || reason == "" {
 		t.Errorf("Intent with the API down = %v (%s), want unknown", why, reason)
 	}
 }

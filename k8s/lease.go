@@ -96,9 +96,11 @@ func (l *Lease) Acquire(ctx context.Context) (release func(context.Context) erro
 }
 
 func (l *Lease) get(ctx context.Context) (*coordinationv1.Lease, error) {
-	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
-	defer cancel()
-	lease, err := l.Client.CoordinationV1().Leases(l.Namespace).Get(ctx, l.Name, metav1.GetOptions{})
+	var lease *coordinationv1.Lease
+	err := call(ctx, l.Log, "get lease", func(ctx context.Context) (err error) {
+		lease, err = l.Client.CoordinationV1().Leases(l.Namespace).Get(ctx, l.Name, metav1.GetOptions{})
+		return err
+	})
 	if apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("%w: get lease %s/%s: %w", ErrNoLease, l.Namespace, l.Name, err)
 	}
@@ -109,10 +111,10 @@ func (l *Lease) get(ctx context.Context) (*coordinationv1.Lease, error) {
 }
 
 func (l *Lease) update(ctx context.Context, lease *coordinationv1.Lease) error {
-	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
-	defer cancel()
-	_, err := l.Client.CoordinationV1().Leases(l.Namespace).Update(ctx, lease, metav1.UpdateOptions{})
-	return err
+	return call(ctx, l.Log, "update lease", func(ctx context.Context) error {
+		_, err := l.Client.CoordinationV1().Leases(l.Namespace).Update(ctx, lease, metav1.UpdateOptions{})
+		return err
+	})
 }
 
 // tryTake takes the lease if it is free. A conflict (someone else updated it

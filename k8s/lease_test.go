@@ -3,6 +3,7 @@ package k8s
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -132,8 +133,49 @@ func TestLeaseConflictRetriedAndServerErrorSurfaces(t *testing.T) {
 		return true, nil, apierrors.NewInternalError(errors.New("etcd down"))
 	})
 	l.Client = bad
-	if _, err := l.Acquire(ctx); err == nil || !apierrors.IsInternalError(errors.Unwrap(err)) {
-		t.Fatalf("server error: err = %v", err)
+	short, cancel2 := context.WithTimeout(ctx, time.Second)
+	defer cancel2()
+	if _, err := l.Acquire(short); !apierrors.IsInternalError(err) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("server error until the deadline: err = %v, want it with the deadline", err)
+	}
+}
+
+// A Lease read that times out (a loaded API server: seen failing a
+// postStart on a real node) is tried again within the start's deadline;
+// a refusal is not.
+func TestLeaseTransientErrorsRetried(t *testing.T) {
+	c := newOCCClientset(leaseObj("", time.Time{}, 0))
+	var gets int32
+	c.PrependReactor("get", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
+		switch atomic.AddInt32(&gets, 1) {
+		case 1:
+			return true, nil, apierrors.NewServerTimeout(schema.GroupResource{Resource: "leases"}, "get", 1)
+		case 2:
+			return true, nil, fmt.Errorf("Get \"https://10.0.0.1:443/...\": %w", context.DeadlineExceeded)
+		}
+		return false, nil, nil
+	})
+	l := &Lease{Client: c, Namespace: "db", Name: "aku-start", Holder: "sts-1", TTL: time.Second, Poll: time.Millisecond}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	release, err := l.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("transient errors not retried: %v", err)
+	}
+	release(context.Background())
+	if n := atomic.LoadInt32(&gets); n < 3 {
+		t.Errorf("%d reads, want the two failures and a success", n)
+	}
+
+	forbidden := newOCCClientset(leaseObj("", time.Time{}, 0))
+	var refused int32
+	forbidden.PrependReactor("get", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
+		atomic.AddInt32(&refused, 1)
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "leases"}, "aku-start", errors.New("rbac"))
+	})
+	l.Client = forbidden
+	if _, err := l.Acquire(ctx); !apierrors.IsForbidden(err) || atomic.LoadInt32(&refused) != 1 {
+		t.Errorf("forbidden: err = %v after %d reads, want it after one", err, refused)
 	}
 }
 

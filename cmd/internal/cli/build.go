@@ -189,7 +189,11 @@ func kubernetesAPI(ctx context.Context, cfg *config.Config, env processEnv, pod 
 	api := &k8s.API{Client: client, Namespace: ns, PodName: pod, StsName: cfg.STSName, SvcName: cfg.SVCName,
 		HostFormat: cfg.HostFormat, ServerCount: cfg.ServerCount, Log: log}
 	// Permitted? Reading our own pod is the least discovery needs.
-	self, err := api.Pod(ctx)
+	// Bounded here: the action's deadline is not set yet, and in auto mode
+	// an API that does not answer means DNS discovery, not a wait.
+	pctx, cancel := context.WithTimeout(ctx, 2*k8s.CallTimeout)
+	defer cancel()
+	self, err := api.Pod(pctx)
 	if err != nil {
 		return nil, nil, "the API refused or failed: " + err.Error()
 	}
