@@ -118,7 +118,7 @@ node-images: image rootfs
 	GO='$(GO)' bash build/node-images.sh $(CURDIR)/dist/images
 	@ls -l dist/images/*.tar
 
-## demo: three simulated Altibase pods scaled up and down with aku.
+## demo: three simulated Altibase pods scaled up and down with aku, with aku plan before a start and an end and aku status after each step.
 demo: build
 	$(GO) run ./cmd/internal/demo --bin $(BIN)
 
