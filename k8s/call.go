@@ -41,13 +41,13 @@ func Transient(err error) bool {
 // left. The first retry is logged. When ctx ends, the last error is
 // returned with ctx's.
 func call(ctx context.Context, log *slog.Logger, what string, fn func(context.Context) error) error {
-	var last error
+	var last error // the last transient failure
 	b := retry.WithJitterPercent(20, retry.WithCappedDuration(retryMax, retry.NewExponential(retryFirst)))
 	err := retry.Do(ctx, b, func(ctx context.Context) error {
 		cctx, cancel := context.WithTimeout(ctx, CallTimeout)
 		defer cancel()
 		err := fn(cctx)
-		if !Transient(err) || ctx.Err() != nil {
+		if !Transient(err) {
 			return err
 		}
 		if last == nil && log != nil {
@@ -56,7 +56,8 @@ func call(ctx context.Context, log *slog.Logger, what string, fn func(context.Co
 		last = err
 		return retry.RetryableError(err)
 	})
-	if err != nil && last != nil && ctx.Err() != nil && !errors.Is(err, last) {
+	// retry.Do reports only ctx's error when ctx ends between attempts.
+	if last != nil && ctx.Err() != nil && err == ctx.Err() {
 		return fmt.Errorf("%w (gave up: %w)", last, err)
 	}
 	return err

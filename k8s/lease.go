@@ -64,19 +64,24 @@ func (l *Lease) Acquire(ctx context.Context) (release func(context.Context) erro
 	if poll <= 0 {
 		poll = max(l.TTL/4, 100*time.Millisecond)
 	}
-	waiting := false
+	waiting, holder := false, ""
 	for {
-		ok, holder, err := l.tryTake(ctx)
+		ok, h, err := l.tryTake(ctx)
 		if err != nil {
+			if waiting && ctx.Err() != nil {
+				// The deadline came during a look at a lease still held.
+				return nil, fmt.Errorf("%w (%s): %w", ErrLeaseHeld, holder, ctx.Err())
+			}
 			return nil, err
 		}
 		if ok {
 			break
 		}
+		holder = h
 		if !waiting && l.Log != nil {
 			l.Log.Info("Waiting for the start lease.", "lease", l.Name, "leaseHolder", holder)
-			waiting = true
 		}
+		waiting = true
 		t := time.NewTimer(poll)
 		select {
 		case <-ctx.Done():
