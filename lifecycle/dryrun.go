@@ -34,29 +34,22 @@ func (r *Runner) Plan(ctx context.Context, action Action) (Plan, error) {
 	if err := m.refresh(ctx, m.all()); err != nil {
 		return Plan{}, err
 	}
-	snap := r.snapshot(m)
 	switch action {
 	case ActionStart:
+		snap, err := r.startSnapshot(ctx, m)
+		if err != nil {
+			return Plan{}, err
+		}
 		if snap.MarkerDone, err = r.markerExists(); err != nil {
 			return Plan{}, err
 		}
-		if len(r.Opts.Groups) > 1 {
-			v, err := m.self.srv.Property(ctx, propDuplicateHosts)
-			if err != nil {
-				return Plan{}, fmt.Errorf("read %s on %s: %w", propDuplicateHosts, m.self, err)
-			}
-			snap.Allowed = map[string]bool{propDuplicateHosts: v == 1}
-		}
 		p := PlanStart(r.Opts, snap)
-		if RoleOf(snap.Self) == RoleSlave && r.WaitReady != nil && r.needsJoin(m) && !m.members[0].Ready {
+		if r.waitsForMaster(m) {
 			p.Reasons = append(p.Reasons, "pod-0 is not Ready: start first waits for it (AKU_MASTER_READY_TIMEOUT), then reads the mesh again")
 		}
 		return p, nil
 	case ActionEnd:
-		if r.Intent != nil {
-			snap.Intent, snap.IntentReason = r.Intent(ctx)
-		}
-		return PlanEnd(r.Opts, snap, true), nil
+		return PlanEnd(r.Opts, r.endSnapshot(ctx, m), true), nil
 	}
-	return PlanClean(r.Opts, snap), nil
+	return PlanClean(r.Opts, r.snapshot(m)), nil
 }

@@ -14,10 +14,7 @@ func (r *Runner) End(ctx context.Context) error {
 		return err
 	}
 	defer func() { m.close() }() // m may be reopened below
-	snap := r.snapshot(m)
-	if r.Intent != nil {
-		snap.Intent, snap.IntentReason = r.Intent(ctx)
-	}
+	snap := r.endSnapshot(ctx, m)
 	err = r.run(ctx, m, PlanEnd(r.Opts, snap, true))
 	if !errors.Is(err, errPeersGivenUp) {
 		return err
@@ -32,6 +29,15 @@ func (r *Runner) End(ctx context.Context) error {
 	snap = r.snapshot(m)
 	snap.Intent, snap.IntentReason = intent, reason
 	return r.run(ctx, m, PlanEnd(r.Opts, snap, false))
+}
+
+// endSnapshot is the mesh as read, with why the pod stops.
+func (r *Runner) endSnapshot(ctx context.Context, m *mesh) Snapshot {
+	snap := r.snapshot(m)
+	if r.Intent != nil {
+		snap.Intent, snap.IntentReason = r.Intent(ctx)
+	}
+	return snap
 }
 
 func resetSkipReason(p ResetPolicy, position int, why Intent, reason string) string {

@@ -41,7 +41,7 @@ func (p *planner) related() map[int][]string {
 // by policy, remove the marker. Pure. With flush false the flush is left
 // out (it was done before the plan was made again).
 func PlanEnd(o Options, s Snapshot, flush bool) Plan {
-	p := newPlanner("end", o, s)
+	p := newPlanner(ActionEnd, o, s)
 	k := s.Self
 	p.reason("role: %s (position %d)", RoleOf(k), k)
 	related := p.related()
@@ -115,14 +115,14 @@ func PlanEnd(o Options, s Snapshot, flush bool) Plan {
 			After: &Event{EventReset, "replications reset (" + s.Intent.String() + ")"}}, work)
 	}
 	p.step(Step{Name: StepUnmarked, Why: "the startup probe fails until the next start"},
-		map[int][]Op{k: {{Kind: OpRemoveMarker, Path: o.MarkerFile, Peer: -1}}})
+		map[int][]Op{k: {{Kind: OpRemoveMarker, Path: o.MarkerFile}}})
 	return p.plan
 }
 
 // PlanClean is `aku -p clean` on this pod: stop the related replications
 // here and on the peers, drop this pod's objects, remove the marker. Pure.
 func PlanClean(o Options, s Snapshot) Plan {
-	p := newPlanner("clean", o, s)
+	p := newPlanner(ActionClean, o, s)
 	k := s.Self
 	related := p.related()
 	work := map[int][]Op{}
@@ -141,6 +141,6 @@ func PlanClean(o Options, s Snapshot) Plan {
 	p.reason("objects of this pod: %d (%s)", len(dropped), strings.Join(dropped, ", "))
 	p.step(Step{Name: StepDropped, Why: "stop the related senders, drop this pod's objects"}, work)
 	p.step(Step{Name: StepUnmarked, Why: "the startup probe fails until the next start"},
-		map[int][]Op{k: {{Kind: OpRemoveMarker, Path: o.MarkerFile, Peer: -1}}})
+		map[int][]Op{k: {{Kind: OpRemoveMarker, Path: o.MarkerFile}}})
 	return p.plan
 }

@@ -29,10 +29,11 @@ const (
 // Properties start may set.
 const propDuplicateHosts = "REPLICATION_ALLOW_DUPLICATE_HOSTS"
 
-func op(kind OpKind, name string) Op { return Op{Kind: kind, Replication: name, Peer: -1} }
+func op(kind OpKind, name string) Op { return Op{Kind: kind, Replication: name} }
 
+// toward is an op that needs pod peer: skipped if it went away.
 func toward(kind OpKind, name string, peer int) Op {
-	return Op{Kind: kind, Replication: name, Peer: peer}
+	return Op{Kind: kind, Replication: name, Peer: &peer}
 }
 
 // PlanStart is `aku -p start` on this pod for the mesh in s: create the
@@ -41,7 +42,7 @@ func toward(kind OpKind, name string, peer int) Op {
 // pod-0 carries no restart point) or resume (the others), verify, open the
 // server and write the marker. Pure.
 func PlanStart(o Options, s Snapshot) Plan {
-	p := newPlanner("start", o, s)
+	p := newPlanner(ActionStart, o, s)
 	k := s.Self
 	role := RoleOf(k)
 	p.reason("role: %s (position %d; the manual's rule: the first pod is the master)", role, k)
@@ -62,11 +63,11 @@ func PlanStart(o Options, s Snapshot) Plan {
 		return p.plan
 	}
 
-	if len(o.Groups) > 1 && !s.Allowed[propDuplicateHosts] {
+	if len(o.Groups) > 1 && !s.DuplicateHostsAllowed {
 		p.reason("%d REPLICATIONS groups: several objects toward one peer need %s = 1", len(o.Groups), propDuplicateHosts)
 		p.step(Step{Name: StepDuplicateHosts, Why: "allow several objects toward one host:port",
 			Log: "Several REPLICATIONS groups need duplicate replication hosts; setting the property.", LogArgs: []any{"property", propDuplicateHosts}},
-			map[int][]Op{k: {{Kind: OpSetProperty, Property: propDuplicateHosts, Value: 1, Peer: -1}}})
+			map[int][]Op{k: {{Kind: OpSetProperty, Property: propDuplicateHosts, Value: 1}}})
 	} else {
 		p.step(Step{Name: StepDuplicateHosts, Why: "one group, or the property is already 1: nothing to do"}, nil)
 	}
@@ -77,7 +78,7 @@ func PlanStart(o Options, s Snapshot) Plan {
 		if _, ok := p.states[k][obj.Name]; ok || !known || p.states[k] == nil {
 			continue
 		}
-		create = append(create, Op{Kind: OpCreate, Replication: obj.Name, Peer: -1,
+		create = append(create, Op{Kind: OpCreate, Replication: obj.Name,
 			Create: &Replication{Name: obj.Name, RemoteHost: peer.Host, RemotePort: o.ReplicationPort, Items: o.Groups[obj.Group].Items}})
 	}
 	p.step(Step{Name: StepCreated, Why: "create this pod's missing objects; existing ones are kept as they are"},
@@ -123,15 +124,15 @@ func PlanStart(o Options, s Snapshot) Plan {
 	if role == RoleSlave && o.DelayStartComplete > 0 {
 		p.step(Step{Name: StepDelayed, Why: "AKU_DELAY_START_COMPLETE",
 			Log: "Wait before opening the server.", LogArgs: []any{"delay", o.DelayStartComplete}},
-			map[int][]Op{k: {{Kind: OpWait, Wait: o.DelayStartComplete, Peer: -1}}})
+			map[int][]Op{k: {{Kind: OpWait, Wait: o.DelayStartComplete}}})
 	}
 	// The manual sets ADMIN_MODE=0 on slaves only; a master left at
 	// ADMIN_MODE=1 admits no application user, so aku opens it too.
 	p.step(Step{Name: StepOpened, Why: "admit application users"},
-		map[int][]Op{k: {{Kind: OpOpen, Peer: -1, Log: "Server is open to users (ADMIN_MODE = 0)."}}})
+		map[int][]Op{k: {{Kind: OpOpen, Log: "Server is open to users (ADMIN_MODE = 0)."}}})
 	p.step(Step{Name: StepMarked, Why: "the startup probe's marker",
 		After: &Event{EventStarted, fmt.Sprintf("aku start completed as %s pod", role)}},
-		map[int][]Op{k: {{Kind: OpWriteMarker, Path: o.MarkerFile, Peer: -1}}})
+		map[int][]Op{k: {{Kind: OpWriteMarker, Path: o.MarkerFile}}})
 	return p.plan
 }
 
@@ -320,7 +321,7 @@ func (p *planner) join(groups []Group) bool {
 	}
 	p.step(Step{Name: StepTruncated, Why: "the sync must land on empty tables",
 		Log: "Truncate tables for replications.", Done: "Table truncation has ended."},
-		map[int][]Op{k: {{Kind: OpTruncate, Items: items, Peer: -1}}})
+		map[int][]Op{k: {{Kind: OpTruncate, Items: items}}})
 
 	// 5. Sync from the master.
 	var sync []Op

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -192,20 +193,34 @@ func TestPlanStepOrder(t *testing.T) {
 	}
 }
 
-// Planning never changes the snapshot it was given.
+// Planning never changes the snapshot it was given: the planner's
+// simulated effects work on a copy of every server's states.
 func TestPlanningLeavesTheSnapshot(t *testing.T) {
-	s := Snapshot{Self: 2, Members: members4(), States: map[int]States{
-		0: objects(t, "R_01=started:90", "R_02=started:80"),
-		1: objects(t, "R_01=started:70", "R_12=started:60"),
-		2: objects(t, "R_02=started:50", "R_12=started:40"),
-	}}
-	before := objects(t, "R_02=started:50", "R_12=started:40")
-	PlanEnd(planOptions(), s, true)
-	PlanStart(planOptions(), s)
-	PlanClean(planOptions(), s)
-	for name, st := range before {
-		if s.States[2][name] != st {
-			t.Errorf("%s = %+v after planning, want %+v", name, s.States[2][name], st)
+	read := func(fresh bool) map[int]States {
+		self := objects(t, "R_02=started:50", "R_12=started:40", "R_23=reset")
+		if fresh {
+			self = States{} // a join: creates here, stops and resets on the peers
+		}
+		return map[int]States{
+			0: objects(t, "R_01=started:90", "R_02=started:80", "R_03=started:30"),
+			1: objects(t, "R_01=started:70", "R_12=started:60", "R_13=kept:20"),
+			2: self,
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		fresh bool
+		plan  func(s Snapshot)
+	}{
+		{"end", false, func(s Snapshot) { PlanEnd(planOptions(), s, true) }},
+		{"resume", false, func(s Snapshot) { PlanStart(planOptions(), s) }},
+		{"join", true, func(s Snapshot) { PlanStart(planOptions(), s) }},
+		{"clean", false, func(s Snapshot) { PlanClean(planOptions(), s) }},
+	} {
+		s := Snapshot{Self: 2, Members: members4(3), States: read(tc.fresh), Intent: IntentScaleDown}
+		tc.plan(s)
+		if want := read(tc.fresh); !reflect.DeepEqual(s.States, want) {
+			t.Errorf("%s: states after planning:\n%v\nwant\n%v", tc.name, s.States, want)
 		}
 	}
 }

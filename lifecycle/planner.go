@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -15,14 +16,12 @@ type planner struct {
 	plan   Plan
 }
 
-func newPlanner(action string, o Options, s Snapshot) *planner {
+func newPlanner(action Action, o Options, s Snapshot) *planner {
 	p := &planner{o: o, snap: s, states: map[int]States{}}
 	for j, st := range s.States {
-		c := make(States, len(st))
-		for name, v := range st {
-			c[name] = v
+		if p.states[j] = maps.Clone(st); p.states[j] == nil {
+			p.states[j] = States{} // read, holding no object
 		}
-		p.states[j] = c
 	}
 	self := s.member(s.Self)
 	p.plan = Plan{Action: action, Pod: self.Name, Position: s.Self, Role: RoleOf(s.Self).String()}
@@ -63,7 +62,15 @@ func (p *planner) peers() []int {
 // step appends a step; work is by position, each server's ops in order.
 // Ops are applied to the simulated states.
 func (p *planner) step(s Step, work map[int][]Op) {
+	// The local server first (its failure is the one that matters), then
+	// the peers in order.
+	order := []int{p.snap.Self}
 	for _, j := range sortedKeys(work) {
+		if j != p.snap.Self {
+			order = append(order, j)
+		}
+	}
+	for _, j := range order {
 		ops := work[j]
 		if len(ops) == 0 {
 			continue
@@ -72,14 +79,6 @@ func (p *planner) step(s Step, work map[int][]Op) {
 			p.apply(j, op)
 		}
 		s.Work = append(s.Work, Work{Position: j, Pod: p.snap.member(j).Name, Ops: ops})
-	}
-	// The local server first: its failure is the one that matters.
-	for i, w := range s.Work {
-		if w.Position == p.snap.Self && i > 0 {
-			copy(s.Work[1:i+1], s.Work[:i])
-			s.Work[0] = w
-			break
-		}
 	}
 	p.plan.Steps = append(p.plan.Steps, s)
 }
@@ -134,20 +133,22 @@ func (p *planner) stopReset(j int, name string, reset bool) []Op {
 	}
 	var ops []Op
 	if st.IsStarted {
-		ops = append(ops, Op{Kind: OpStop, Replication: name, Peer: -1})
+		ops = append(ops, op(OpStop, name))
 	}
 	if reset && !st.Reset() {
-		ops = append(ops, Op{Kind: OpReset, Replication: name, Peer: -1})
+		ops = append(ops, op(OpReset, name))
 	}
 	return ops
 }
 
 // Snapshot is the mesh as a hook (or `aku plan`) read it.
 type Snapshot struct {
-	Self    int             // this pod's position (Member.Position)
-	Members []Member        // every position of the mesh
-	States  map[int]States  // the servers that were read, this pod's included
-	Allowed map[string]bool // server properties at 1 on this pod (REPLICATION_ALLOW_DUPLICATE_HOSTS)
+	Self    int            // this pod's position (Member.Position)
+	Members []Member       // every position of the mesh
+	States  map[int]States // the servers that were read, this pod's included
+	// DuplicateHostsAllowed: REPLICATION_ALLOW_DUPLICATE_HOSTS is 1 on this
+	// pod (read only when there are several groups).
+	DuplicateHostsAllowed bool
 	// MarkerDone: the marker file exists (start refuses to run again).
 	MarkerDone bool
 	// Intent and IntentReason: why the pod stops (end).

@@ -65,7 +65,7 @@ func (r *Runner) run(ctx context.Context, m *mesh, plan Plan) error {
 		var alone atomic.Bool // set by a flush at end that gave the peers up
 		err := m.each(ctx, nodes, func(ctx context.Context, n *node) error {
 			for _, o := range work[n] {
-				if o.Peer >= 0 && m.lost[o.Peer] {
+				if o.Peer != nil && m.lost[*o.Peer] {
 					continue
 				}
 				if err := r.do(ctx, m, n, o, &alone); err != nil {

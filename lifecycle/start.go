@@ -45,7 +45,7 @@ func (r *Runner) Start(ctx context.Context) (err error) {
 	if err := m.refresh(ctx, m.all()); err != nil {
 		return err
 	}
-	if RoleOf(k) == RoleSlave && r.WaitReady != nil && r.needsJoin(m) && !m.members[0].Ready {
+	if r.waitsForMaster(m) {
 		// Wait for pod-0 holding no session and not the start lock, so
 		// that the peers' hooks (and a DBA) can work meanwhile -- pod-0's
 		// own start among them, which needs the lock (a Parallel
@@ -68,15 +68,32 @@ func (r *Runner) Start(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	snap, err := r.startSnapshot(ctx, m)
+	if err != nil {
+		return err
+	}
+	return r.run(ctx, m, PlanStart(r.Opts, snap))
+}
+
+// waitsForMaster: a slave that must join waits for pod-0 to be Ready (by
+// Kubernetes readiness, where known) before it plans.
+func (r *Runner) waitsForMaster(m *mesh) bool {
+	return RoleOf(m.self.m.Position) == RoleSlave && r.WaitReady != nil && r.needsJoin(m) && !m.members[0].Ready
+}
+
+// startSnapshot is the mesh as read, with what PlanStart needs beyond the
+// objects: REPLICATION_ALLOW_DUPLICATE_HOSTS, read when there are several
+// groups.
+func (r *Runner) startSnapshot(ctx context.Context, m *mesh) (Snapshot, error) {
 	snap := r.snapshot(m)
 	if len(r.Opts.Groups) > 1 {
 		v, err := m.self.srv.Property(ctx, propDuplicateHosts)
 		if err != nil {
-			return fmt.Errorf("read %s on %s: %w", propDuplicateHosts, m.self, err)
+			return snap, fmt.Errorf("read %s on %s: %w", propDuplicateHosts, m.self, err)
 		}
-		snap.Allowed = map[string]bool{propDuplicateHosts: v == 1}
+		snap.DuplicateHostsAllowed = v == 1
 	}
-	return r.run(ctx, m, PlanStart(r.Opts, snap))
+	return snap, nil
 }
 
 // startLock is the start lease (Runner.Lock), which a start gives up while

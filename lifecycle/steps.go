@@ -67,9 +67,9 @@ type Op struct {
 	Value    int64         `json:"value,omitempty"`
 	Wait     time.Duration `json:"wait,omitempty"`
 	Path     string        `json:"path,omitempty"` // the marker file
-	// Peer >= 0: the op needs that pod (a sender started toward it, a flush
+	// Peer, when set: the op needs that pod (a sender started toward it, a flush
 	// to it); it is skipped if the pod went away earlier in the run.
-	Peer int `json:"peer"`
+	Peer *int `json:"peer,omitempty"`
 	// Log, when set, is logged at Info after the op succeeded.
 	Log string `json:"-"`
 	// Statements: the SQL, when the caller rendered it (Plan.Fill).
@@ -176,7 +176,7 @@ type Step struct {
 
 // Plan is what a hook will do on this pod, given the mesh it read.
 type Plan struct {
-	Action   string   `json:"action"` // start, end, clean
+	Action   Action   `json:"action"`
 	Pod      string   `json:"pod"`
 	Position int      `json:"position"` // this pod's Member.Position
 	Role     string   `json:"role"`
@@ -251,8 +251,8 @@ func (p Plan) Text(render func(Op) []string) string {
 			for _, o := range w.Ops {
 				for _, stmt := range render(o) {
 					fmt.Fprintf(&b, "     %s: %s", w.Pod, stmt)
-					if o.Peer >= 0 && o.Peer != p.Position && o.Peer != w.Position {
-						fmt.Fprintf(&b, "   [skipped if pod %d goes away]", o.Peer)
+					if o.Peer != nil && *o.Peer != p.Position && *o.Peer != w.Position {
+						fmt.Fprintf(&b, "   [skipped if pod %d goes away]", *o.Peer)
 					}
 					b.WriteString("\n")
 				}

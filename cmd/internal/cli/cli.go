@@ -162,14 +162,20 @@ func configPath(flagValue string, env func(string) string) (string, error) {
 // pipelines) at INFO, or at the level AKU_LOG_LEVEL names (debug shows every
 // SQL statement, never the password).
 func newLogger(format string, env func(string) string, w io.Writer) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(env("AKU_LOG_LEVEL"))); err != nil {
-		level = slog.LevelInfo
-	}
+	level := logLevel(env, slog.LevelInfo)
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 	}
 	return slog.New(akulog.New(w, level))
+}
+
+// logLevel is AKU_LOG_LEVEL's level, or def when it names none.
+func logLevel(env func(string) string, def slog.Level) slog.Level {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(env("AKU_LOG_LEVEL"))); err != nil {
+		return def
+	}
+	return level
 }
 
 // runPod runs -p start|end|clean with the original's framing lines.

@@ -72,12 +72,9 @@ func runPlan(ctx context.Context, args []string, env func(string) string, stdout
 	if err := checkEnvironment(cfg, env); err != nil {
 		return err
 	}
-	// Only warnings go to stderr: stdout is the plan.
-	var level slog.Level = slog.LevelWarn
-	if err := level.UnmarshalText([]byte(env("AKU_LOG_LEVEL"))); err != nil {
-		level = slog.LevelWarn
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// Only warnings go to stderr (unless AKU_LOG_LEVEL says more): stdout is
+	// the plan.
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(env, slog.LevelWarn)}))
 	ctx, cancel := context.WithTimeout(ctx, planTimeout)
 	defer cancel()
 	// No action for build: a plan has no hook's deadline, only planTimeout.
