@@ -13,8 +13,12 @@ import (
 // needsJoin reports whether this slave will join (rather than resume) in at
 // least one group.
 func (r *Runner) needsJoin(m *mesh) bool {
+	peers := map[int]States{}
+	for j, n := range m.peers {
+		peers[j] = n.states
+	}
 	for _, g := range r.Opts.Groups {
-		if PathFor(m.self.states, g, m.self.m.Position) == PathJoin {
+		if path, _ := PathFor(m.self.states, peers, g, m.self.m.Position); path == PathJoin {
 			return true
 		}
 	}

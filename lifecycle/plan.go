@@ -133,15 +133,40 @@ func (s States) kept(name string) bool {
 	return ok && !r.Reset()
 }
 
-// PathFor decides, for slave `self` and one group, between join and resume
-// from the slave's own object toward the master: an object that is missing
-// or reset (XSN -1) means the pod's changes are no longer tracked, so it must
-// be rebuilt from pod-0; a kept one means it must never be truncated.
-func PathFor(self States, g Group, position int) Path {
-	if self.kept(Name(g.Prefix, 0, position)) {
-		return PathResume
+// PathFor decides, for slave k and one group, between join and resume.
+// Resuming needs the history kept at both ends of every pair: k's object
+// toward pod-0 keeps its restart point (missing or reset, XSN -1: k's
+// changes are no longer tracked), and so does every reachable member's
+// object toward k. A member whose object toward k was reset (aku -p end of
+// k, or a start that found k gone from the StatefulSet) or created while k
+// was away keeps nothing of what it wrote meanwhile for k: started now, its
+// sender begins at its current log position, and only a sync from pod-0
+// brings k those rows. peers maps the reachable servers' positions to their
+// states (k's own entry, if present, is ignored). The cause says which
+// object decided a join. Pure.
+func PathFor(self States, peers map[int]States, g Group, k int) (Path, JoinCause) {
+	name := Name(g.Prefix, 0, k)
+	if st, ok := self[name]; !ok || st.Reset() {
+		return PathJoin, JoinCause{Replication: name, Holder: k, Missing: !ok}
 	}
-	return PathJoin
+	for _, j := range sortedKeys(peers) {
+		if j == k || !IsMember(peers[j], g, j, k) {
+			continue
+		}
+		toward := Name(g.Prefix, j, k)
+		if st, ok := peers[j][toward]; !ok || st.Reset() {
+			return PathJoin, JoinCause{Replication: toward, Holder: j, Missing: !ok}
+		}
+	}
+	return PathResume, JoinCause{}
+}
+
+// JoinCause is the object whose missing restart point sent a slave down
+// the join path.
+type JoinCause struct {
+	Replication string
+	Holder      int  // the position of the server holding it
+	Missing     bool // no such object (else: XSN -1)
 }
 
 // IsMember reports whether peer j has joined the mesh for group g: it holds

@@ -11,6 +11,7 @@ const (
 	StepDuplicateHosts = "duplicate-hosts" // REPLICATION_ALLOW_DUPLICATE_HOSTS set (several groups)
 	StepCreated        = "created"         // objects created
 	StepResetGone      = "reset-gone"      // objects toward pods that left without end reset
+	StepRescued        = "rescued"         // this pod's unsent changes delivered before its tables are rebuilt
 	StepJoinStopped    = "join-stopped"    // objects toward the joining pod stopped and reset
 	StepPinned         = "pinned"          // peers' restart points pinned and flushed toward pod-0
 	StepTruncated      = "truncated"       // target tables truncated
@@ -103,8 +104,8 @@ func PlanStart(o Options, s Snapshot) Plan {
 		var join, resume []Group
 		for _, g := range o.Groups {
 			name := Name(g.Prefix, 0, k)
-			if PathFor(p.states[k], g, k) == PathJoin {
-				p.reason("group %s: join (%s on %s %s): truncate, sync from pod-0", g.Prefix, name, p.plan.Pod, whyJoin(p.states[k], name))
+			if path, cause := PathFor(p.states[k], p.states, g, k); path == PathJoin {
+				p.reason("group %s: join (%s): truncate, sync from pod-0", g.Prefix, p.whyJoin(cause))
 				join = append(join, g)
 			} else {
 				p.reason("group %s: resume (%s keeps its restart point, XSN %d): start and flush, never truncate",
@@ -136,11 +137,16 @@ func PlanStart(o Options, s Snapshot) Plan {
 	return p.plan
 }
 
-func whyJoin(st States, name string) string {
-	if _, ok := st[name]; !ok {
-		return "does not exist"
+func (p *planner) whyJoin(c JoinCause) string {
+	what := "has no restart point (XSN -1)"
+	if c.Missing {
+		what = "does not exist"
 	}
-	return "has no restart point (XSN -1)"
+	holder := p.snap.member(c.Holder).Name
+	if c.Holder == p.snap.Self {
+		return fmt.Sprintf("%s on %s %s", c.Replication, holder, what)
+	}
+	return fmt.Sprintf("%s on %s %s: what %s wrote meanwhile was not kept for this pod", c.Replication, holder, what, holder)
 }
 
 // resetGone stops and resets the objects toward positions that left the
@@ -233,6 +239,9 @@ func (p *planner) startPairs(groups []Group) {
 // join brings a reset or new slave into the mesh for the given groups
 // without losing writes made anywhere meanwhile (the pinned order,
 // docs/conformance.md case 31). It reports false if the plan fails.
+//  0. start this pod's objects that kept restart points and flush them
+//     toward pod-0 and the members: what it has not sent yet survives the
+//     reset and the truncate below;
 //  1. stop and reset this pod's objects and every member's objects toward it;
 //  2. pin each non-master member's restart point toward this pod (START then
 //     STOP), so its sender will replay everything written after the pin;
@@ -278,6 +287,33 @@ func (p *planner) join(groups []Group) bool {
 	}
 	p.reason("members taking part: %s", strings.Join(memberNames, ", "))
 
+	// 0. Rescue what this pod has not sent: objects that kept their restart
+	// points (a pod back from a crash whose peers reset theirs toward it)
+	// may hold changes no other pod has; the reset and the truncate below
+	// would lose them.
+	rescue := map[int][]Op{}
+	for _, g := range groups {
+		for _, j := range p.members(g) {
+			name := Name(g.Prefix, k, j)
+			if !p.states[k].kept(name) {
+				continue
+			}
+			start, flush := toward(OpStart, name, j), toward(OpFlush, name, j)
+			if j == 0 {
+				// Nothing is truncated unless pod-0 got them.
+				start, flush = op(OpStart, name), op(OpFlush, name)
+			}
+			flush.Flush = FlushMode{All: true}
+			rescue[k] = append(rescue[k], start, flush)
+		}
+	}
+	s := Step{Name: StepRescued, Why: "no object of this pod kept a restart point: it has nothing unsent"}
+	if len(rescue) > 0 {
+		s = Step{Name: StepRescued, Why: "this pod's kept senders deliver what it has not sent yet, before its state is reset and its tables truncated",
+			Log: "Send this pod's unsent changes before the sync.", Done: "Unsent changes delivered.", Need: []int{0}}
+	}
+	p.step(s, rescue)
+
 	// 1. Stop and reset.
 	stopped := map[int][]Op{}
 	for _, g := range groups {
@@ -307,7 +343,7 @@ func (p *planner) join(groups []Group) bool {
 			pin[j] = append(pin[j], f)
 		}
 	}
-	s := Step{Name: StepPinned, Why: "no non-master member: nothing to pin"}
+	s = Step{Name: StepPinned, Why: "no non-master member: nothing to pin"}
 	if len(pinned) > 0 {
 		s = Step{Name: StepPinned, Why: "the members' senders will replay what is written from now on; what was written before is at pod-0 for the sync",
 			Log: "Pin the restart points of live peers before the sync.", LogArgs: []any{"peers", len(pinned)}, Need: []int{0}}

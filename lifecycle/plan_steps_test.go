@@ -108,6 +108,16 @@ func TestPlansGolden(t *testing.T) {
 				2: {},
 			}})
 		}},
+		// pod-2 crashed and left the StatefulSet without its preStop; a
+		// start found it gone and reset the objects toward it; now it is
+		// back with its volume: it keeps restart points, the others do not.
+		{"start-slave-back-after-peers-reset", func(t *testing.T) Plan {
+			return PlanStart(planOptions(), Snapshot{Self: 2, Members: members4(), States: map[int]States{
+				0: objects(t, "R_01=started:90", "R_02=reset", "R_03=reset"),
+				1: objects(t, "R_01=started:70", "R_12=reset", "R_13=reset"),
+				2: objects(t, "R_02=started:50", "R_12=started:40", "R_23=reset"),
+			}})
+		}},
 		{"start-slave-two-groups", func(t *testing.T) Plan {
 			return PlanStart(two, Snapshot{Self: 1, Members: members4(), States: map[int]States{
 				0: objects(t, "A_01=reset", "B_01=reset"),
@@ -165,7 +175,7 @@ func TestPlansGolden(t *testing.T) {
 func TestPlanStepOrder(t *testing.T) {
 	start := []string{StepDuplicateHosts, StepCreated, StepResetGone}
 	tail := []string{StepStarted, StepVerified, StepOpened, StepMarked}
-	join := []string{StepJoinStopped, StepPinned, StepTruncated, StepSynced, StepPeersStarted, StepJoined}
+	join := []string{StepRescued, StepJoinStopped, StepPinned, StepTruncated, StepSynced, StepPeersStarted, StepJoined}
 	pairs := []string{StepPairsStarted, StepFlushed}
 	cat := func(parts ...[]string) []string { return slices.Concat(parts...) }
 	joinSnap := Snapshot{Self: 1, Members: members4(), States: map[int]States{0: {"R_01": {XSN: -1}}, 1: {}}}

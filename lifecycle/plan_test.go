@@ -8,20 +8,34 @@ import (
 var g1 = Group{Prefix: "R"}
 
 func TestPathFor(t *testing.T) {
+	kept := States{"R_02": {Name: "R_02", XSN: 512}}
+	peersKept := map[int]States{0: {"R_02": {XSN: 90}}, 1: {"R_01": {XSN: 70}, "R_12": {XSN: 60}}}
 	for _, tc := range []struct {
-		name string
-		self States
-		want Path
+		name  string
+		self  States
+		peers map[int]States
+		want  Path
+		cause JoinCause
 	}{
-		{"fresh pod, no object", States{}, PathJoin},
-		{"created, never started", States{"R_02": {Name: "R_02", XSN: -1}}, PathJoin},
-		{"reset at end", States{"R_02": {Name: "R_02", XSN: -1}, "R_12": {Name: "R_12", XSN: 77}}, PathJoin},
-		{"kept state", States{"R_02": {Name: "R_02", XSN: 512}}, PathResume},
-		{"kept and running", States{"R_02": {Name: "R_02", XSN: 512, IsStarted: true}}, PathResume},
+		{"fresh pod, no object", States{}, peersKept, PathJoin, JoinCause{"R_02", 2, true}},
+		{"created, never started", States{"R_02": {Name: "R_02", XSN: -1}}, peersKept, PathJoin, JoinCause{"R_02", 2, false}},
+		{"reset at end", States{"R_02": {Name: "R_02", XSN: -1}, "R_12": {Name: "R_12", XSN: 77}}, peersKept, PathJoin, JoinCause{"R_02", 2, false}},
+		{"kept state", kept, peersKept, PathResume, JoinCause{}},
+		{"kept and running", States{"R_02": {Name: "R_02", XSN: 512, IsStarted: true}}, peersKept, PathResume, JoinCause{}},
+		{"kept, no peer reachable", kept, nil, PathResume, JoinCause{}},
+		{"kept, own entry among the peers", kept, map[int]States{2: kept, 0: {"R_02": {XSN: 90}}}, PathResume, JoinCause{}},
+		// A start that found pod-2 gone reset the objects toward it.
+		{"kept, pod-0 reset its end", kept, map[int]States{0: {"R_02": {XSN: -1}}, 1: peersKept[1]}, PathJoin, JoinCause{"R_02", 0, false}},
+		{"kept, a member reset its end", kept, map[int]States{0: peersKept[0], 1: {"R_01": {XSN: 70}, "R_12": {XSN: -1}}}, PathJoin, JoinCause{"R_12", 1, false}},
+		{"kept, a member has no object toward it", kept, map[int]States{0: peersKept[0], 1: {"R_01": {XSN: 70}}}, PathJoin, JoinCause{"R_12", 1, true}},
+		// A peer still to join keeps nothing for anybody: its own join
+		// brings it the rows.
+		{"kept, a peer that is no member", kept, map[int]States{0: peersKept[0], 1: {"R_01": {XSN: -1}, "R_12": {XSN: -1}}}, PathResume, JoinCause{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := PathFor(tc.self, g1, 2); got != tc.want {
-				t.Errorf("PathFor = %v, want %v", got, tc.want)
+			got, cause := PathFor(tc.self, tc.peers, g1, 2)
+			if got != tc.want || cause != tc.cause {
+				t.Errorf("PathFor = %v, %+v; want %v, %+v", got, cause, tc.want, tc.cause)
 			}
 		})
 	}

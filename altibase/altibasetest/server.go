@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -221,6 +222,20 @@ func (s *Server) ReplicationPort() int {
 // ReplicationAddr is the engine's replication address, host:port.
 func (s *Server) ReplicationAddr() string {
 	return net.JoinHostPort(s.host, strconv.Itoa(s.ReplicationPort()))
+}
+
+// SetBootProperty sets a property for the next Start, as an operator edits
+// altibase.properties (REPLICATION_SENDER_AUTO_START, which ALTER SYSTEM
+// cannot change, among others). The running engine is not affected.
+func (s *Server) SetBootProperty(name string, v int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	props := make(map[string]int64, len(s.opts.Properties)+1)
+	for k, x := range s.opts.Properties {
+		props[k] = x
+	}
+	props[strings.ToUpper(name)] = v
+	s.opts.Properties = props
 }
 
 // Node is the running engine, for fault injection (nil when stopped or when

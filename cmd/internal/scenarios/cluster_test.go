@@ -36,7 +36,8 @@ type cluster struct {
 	markers  string
 	log      *slog.Logger
 	logs     *syncWriter
-	retries  int // client retries of connects and lost links (default 2)
+	retries  int          // client retries of connects and lost links (default 2)
+	gone     map[int]bool // positions outside the StatefulSet's ordinals (a scale-down)
 }
 
 var clusterSeq struct {
@@ -182,7 +183,7 @@ type staticDiscovery struct {
 }
 
 func (d staticDiscovery) member(i int) lifecycle.Member {
-	return lifecycle.Member{Position: i, Name: fmt.Sprintf("altibase-sts-%d", i), Host: d.c.host(i)}
+	return lifecycle.Member{Position: i, Name: fmt.Sprintf("altibase-sts-%d", i), Host: d.c.host(i), Gone: d.c.gone[i]}
 }
 func (d staticDiscovery) Self(context.Context) (lifecycle.Member, error) {
 	return d.member(d.self), nil

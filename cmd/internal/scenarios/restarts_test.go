@@ -10,6 +10,7 @@ package scenarios_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,4 +134,53 @@ func TestUnwritableMarkerChangesNothing(t *testing.T) {
 		t.Fatalf("err = %v, want ErrMarker", err)
 	}
 	c.noObjects(1)
+}
+
+// A slave that crashed with unsent changes and was scaled away without its
+// preStop, then scaled back with its volume, comes back after another pod's
+// start reset the objects toward it (they kept logs for nobody). Its kept
+// restart points are no longer enough: the peers' senders toward it lost
+// theirs, so what they wrote meanwhile can only reach it by a sync. Its own
+// unsent changes must reach the others first: nothing is lost either way,
+// also where its senders do not start by themselves at boot
+// (REPLICATION_SENDER_AUTO_START = 0).
+func TestPodBackAfterPeersResetTowardItResyncs(t *testing.T) {
+	for _, autoStart := range []int64{1, 0} {
+		t.Run(fmt.Sprintf("REPLICATION_SENDER_AUTO_START=%d", autoStart), func(t *testing.T) {
+			c := newCluster(t, 3, oneGroup())
+			upTo(c, 3)
+			w0, w1, w2 := c.writer(0, "T1"), c.writer(1, "T1"), c.writer(2, "T1")
+			w0.burst(20)
+			w2.burst(20)
+			c.converge(pods(3), []string{"T1"}, w0, w2)
+			n := c.servers[2].Node()
+			n.StallSender("AKU_REP_02")
+			n.StallSender("AKU_REP_12")
+			w2.burst(40) // acknowledged on pod-2, not sent
+			c.servers[2].Kill()
+
+			// Scaled to 2 without pod-2's preStop; pod-1 restarts
+			// meanwhile and resets the objects toward pod-2.
+			c.gone = map[int]bool{2: true}
+			c.end(1, false)
+			c.markerGone(1)
+			c.logs.reset()
+			c.start(1)
+			if !strings.Contains(c.logs.String(), "Reset replications toward pods that left without aku -p end.") {
+				t.Fatalf("pod-1's start did not reset the objects toward the gone pod-2")
+			}
+			w0.burst(50)
+			w1.burst(50)
+
+			// Scaled back to 3: pod-2 returns with its volume.
+			c.gone = nil
+			c.servers[2].SetBootProperty("REPLICATION_SENDER_AUTO_START", autoStart)
+			if err := c.servers[2].Restart(); err != nil {
+				t.Fatal(err)
+			}
+			c.markerGone(2)
+			c.start(2)
+			c.finish(w0, w1, w2)
+		})
+	}
 }
