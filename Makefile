@@ -58,7 +58,7 @@ controlplane:
 
 ## dist: the portable install tree dist/aku (bin/aku, aku-start and aku-end links, lib/libodbc.so.2) for glibc 2.17 and later; zig and unixODBC cached in ~/.cache/aku (cold about 5 min, then seconds). See docs/portable-binaries.md.
 dist: deps
-	GO='$(GO)' LDFLAGS='$(LDFLAGS)' bash build/dist.sh $(CURDIR)/dist/aku
+	GO='$(GO)' GO_LDFLAGS='$(LDFLAGS)' bash build/dist.sh $(CURDIR)/dist/aku
 
 ## rootfs: the Debian 11 root filesystem (glibc 2.31, psqlODBC, no driver manager) e2e/portable runs dist/aku in; cached in ~/.cache/aku (cold 1-2 min). Needs root.
 rootfs: deps

@@ -34,7 +34,7 @@
 #
 # Usage: build/dist.sh [OUT]   (default: dist/aku in the repository; the
 #                               last line of stdout is OUT)
-# Env:   GO (go), LDFLAGS (extra -ldflags, e.g. the version stamps),
+# Env:   GO (go), GO_LDFLAGS (extra go build -ldflags, e.g. the version stamps),
 #        AKU_CACHE (~/.cache/aku), GLIBC_FLOOR (2.17), ZIG_VERSION (0.11.0),
 #        ZIG_SHA512 (the npm tarball's sha512 for another ZIG_VERSION),
 #        UNIXODBC_VERSION (2.3.11-2+deb12u1), DEBIAN_SUITE (bookworm),
@@ -46,7 +46,11 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${1:-$ROOT/dist/aku}
 GO=${GO:-go}
-LDFLAGS=${LDFLAGS:-}
+GO_LDFLAGS=${GO_LDFLAGS:-}
+# configure and make read CFLAGS, CPPFLAGS, LDFLAGS and LIBS from the
+# environment: whatever a caller's shell holds there is not for zig cc (Go's
+# -X stamps once reached the C linker: "C compiler cannot create executables").
+unset CFLAGS CPPFLAGS LDFLAGS LIBS
 CACHE=${AKU_CACHE:-$HOME/.cache/aku}
 GLIBC_FLOOR=${GLIBC_FLOOR:-2.17}
 ZIG_VERSION=${ZIG_VERSION:-0.11.0}
@@ -169,7 +173,11 @@ ensure_unixodbc() {
       --disable-static --enable-shared --with-included-ltdl --with-pth=no \
       --enable-readline=no --enable-editline=no --enable-gui=no --enable-drivers=no \
       --enable-driver-config=no --enable-fastvalidate >"$WORK/configure.log" 2>&1 ||
-      { tail -n 50 "$WORK/configure.log" >&2; echo "--- the end of config.log:" >&2; tail -n 60 config.log >&2; exit 1; }
+      { tail -n 50 "$WORK/configure.log" >&2
+        # The compiler checks' output, not the variables dumped at the end.
+        echo "--- config.log, from the first compiler check:" >&2
+        sed -n '/checking whether the C compiler works/,/^## ----------------/p' config.log | head -n 80 >&2
+        exit 1; }
     for d in extras log lst ini libltdl odbcinst DriverManager; do
       make -j"$PAR" -C "$d" >>"$WORK/make.log" 2>&1 || { tail -n 50 "$WORK/make.log" >&2; exit 1; }
     done
@@ -203,7 +211,7 @@ build_tree() {
     # Only the unixODBC headers are on the include path: zig brings the
     # glibc 2.17 headers and stubs itself and never looks in /usr/include.
     CGO_ENABLED=1 CC="$CC_WRAPPER" CGO_CFLAGS="-O2 -g -isystem $ODBC_DIR/include" CGO_LDFLAGS="-L$ODBC_DIR/lib" \
-      "$GO" build -trimpath -ldflags "-s -w $LDFLAGS -extldflags '-Wl,-rpath,\$ORIGIN/../lib'" \
+      "$GO" build -trimpath -ldflags "-s -w $GO_LDFLAGS -extldflags '-Wl,-rpath,\$ORIGIN/../lib'" \
       -o "$stage/bin/aku" ./cmd/aku
   ) || { rm -rf "$stage"; die "go build failed"; }
   ln -s aku "$stage/bin/aku-start"
