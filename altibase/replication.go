@@ -105,12 +105,26 @@ const DefaultStartRetryWait = 3 * time.Second
 // reaches STATUS=1 about 10 ms after START RETRY on a real server).
 const startRetryPoll = 10 * time.Millisecond
 
+// asleepWait bounds how long StartRetry watches a sender that was already
+// started before it restarts it: one that lost its peer sleeps
+// REPLICATION_SENDER_SLEEP_TIMEOUT (60 s by default) before it tries again,
+// while one that is merely connecting (started at boot a moment ago) is up
+// within milliseconds.
+const asleepWait = 250 * time.Millisecond
+
 // StartRetry starts the sender with START RETRY (returns in milliseconds,
 // where START waits for a server clock tick), then polls V$REPSENDER up to
 // wait (default DefaultStartRetryWait) for STATUS=1 and NET_ERROR_FLAG=0.
 // START RETRY never reports handshake errors, so if the sender does not come
 // up in time it STOPs it and runs a plain START, which returns the real
-// error (typically ErrHandshake) or succeeds. ErrAlreadyStarted as for Start.
+// error (typically ErrHandshake) or succeeds.
+//
+// A sender that was already started is ErrAlreadyStarted if it runs (as
+// for Start). If it does not run within asleepWait -- it lost its peer
+// (the peer restarted, crashed, was unreachable) and sleeps -- the caller
+// wants it running now, so it is stopped and started again as above (a
+// STOP costs a server clock tick; a FLUSH toward a sleeping sender would
+// wait out its sleep).
 func (c *Conn) StartRetry(ctx context.Context, name string, wait time.Duration) error {
 	stmt, err := alterSQL(name, "START RETRY")
 	if err != nil {
@@ -119,7 +133,22 @@ func (c *Conn) StartRetry(ctx context.Context, name string, wait time.Duration) 
 	if wait <= 0 {
 		wait = DefaultStartRetryWait
 	}
-	if err := c.do(ctx, c.startAttempt(name, stmt)); err != nil {
+	err = c.do(ctx, c.startAttempt(name, stmt))
+	if errors.Is(err, ErrAlreadyStarted) {
+		up, werr := c.waitSender(ctx, name, asleepWait)
+		if werr != nil {
+			return werr
+		}
+		if up {
+			return err
+		}
+		c.log.Debug("sender started but not running (asleep after losing its peer); stopping and starting it again", "replication", name)
+		if err := c.Stop(ctx, name); err != nil && !errors.Is(err, ErrNotStarted) {
+			return err
+		}
+		err = c.do(ctx, c.startAttempt(name, stmt))
+	}
+	if err != nil {
 		return err
 	}
 	up, err := c.waitSender(ctx, name, wait)

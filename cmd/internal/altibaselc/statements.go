@@ -38,7 +38,7 @@ func statements(op lifecycle.Op, plainStart bool) ([]string, error) {
 			return one(altibase.AlterStatement(name, "START"))
 		}
 		s, err := altibase.AlterStatement(name, "START RETRY")
-		return one(s+"   -- then V$REPSENDER until the sender runs", err)
+		return one(s+"   -- then V$REPSENDER until the sender runs (one started but asleep: STOP first)", err)
 	case lifecycle.OpStop:
 		return one(altibase.AlterStatement(name, "STOP"))
 	case lifecycle.OpReset:

@@ -15,7 +15,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aku-k8s/aku/altibase/altibasetest"
 	"github.com/aku-k8s/aku/lifecycle"
 )
 
@@ -180,6 +182,51 @@ func TestPodBackAfterPeersResetTowardItResyncs(t *testing.T) {
 			}
 			c.markerGone(2)
 			c.start(2)
+			c.finish(w0, w1, w2)
+		})
+	}
+}
+
+// A real server's sender that loses its peer sleeps
+// REPLICATION_SENDER_SLEEP_TIMEOUT seconds (60 by default) before it tries
+// again. A pod that comes back with its state -- after a crash, or after a
+// restarting end, which stops no sender -- finds the peers' senders toward
+// it started but asleep: its start must wake them (STOP, START RETRY)
+// rather than wait out the sleep in a FLUSH. Here the sleep is an hour:
+// waiting it out fails the start at its deadline.
+func TestRestartWakesSleepingSenders(t *testing.T) {
+	for _, graceful := range []bool{false, true} {
+		name := "crash"
+		if graceful {
+			name = "restarting end"
+		}
+		t.Run(name, func(t *testing.T) {
+			c := newClusterWith(t, 3, oneGroup(), altibasetest.Profile{SenderSleepsAfterLoss: true})
+			upTo(c, 3)
+			for i := 0; i < 3; i++ {
+				p := c.client(i)
+				must(t, p.SetProperty(bounded(t), "REPLICATION_SENDER_SLEEP_TIMEOUT", 3600))
+				p.Close()
+			}
+			w0, w1, w2 := c.writer(0, "T1"), c.writer(1, "T1"), c.writer(2, "T1")
+			w0.burst(20)
+			w2.burst(20)
+			c.converge(pods(3), []string{"T1"}, w0, w2)
+			if graceful {
+				c.end(2, false)
+			}
+			c.servers[2].Kill()
+			w0.burst(30) // sent to pod-2 only once pod-0's sender wakes
+			w1.burst(30)
+			if err := c.servers[2].Restart(); err != nil {
+				t.Fatal(err)
+			}
+			c.markerGone(2)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := c.runner(2, nil).Start(ctx); err != nil {
+				t.Fatalf("start of the restarted pod-2: %v", err)
+			}
 			c.finish(w0, w1, w2)
 		})
 	}

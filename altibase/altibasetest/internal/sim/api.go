@@ -45,10 +45,20 @@ type Profile struct {
 	SyncRowsPerSecond int
 	// StatementDelay is added to every statement (0: none).
 	StatementDelay time.Duration
+	// SenderSleepsAfterLoss makes a sender whose connection is lost, or
+	// whose connect attempt fails, sleep REPLICATION_SENDER_SLEEP_TIMEOUT
+	// seconds (default 60) before it tries again, as a real server's does
+	// (the General Reference: the time a sender sleeps in an error
+	// situation; its trace log after a peer went away: "Connection closed",
+	// then "Sender Sleep : 60 seconds"). Off, it retries every
+	// SIM_SENDER_RETRY_MSEC (100 ms), which real servers do not.
+	SenderSleepsAfterLoss bool
 }
 
 // Realistic is the measured latency profile.
-func Realistic() Profile { return Profile{TickAligned: true, SyncRowsPerSecond: 40000} }
+func Realistic() Profile {
+	return Profile{TickAligned: true, SyncRowsPerSecond: 40000, SenderSleepsAfterLoss: true}
+}
 
 // Login describes a connection attempt.
 type Login struct {

@@ -46,7 +46,10 @@
 // log batches (acknowledged with their end SN, which becomes the XSN). An
 // idle sender pings every 100 ms, so a dead peer or a cut link shows in
 // V$REPSENDER (STATUS 0, NET_ERROR_FLAG 1) and the sender reconnects by
-// itself. TRUNCATE of an item table under a started sender makes it drop the
+// itself: every SIM_SENDER_RETRY_MSEC, or, under
+// Profile.SenderSleepsAfterLoss (the realistic profile), after sleeping
+// REPLICATION_SENDER_SLEEP_TIMEOUT seconds as a real server's sender does
+// (until then only STOP and START bring it back). TRUNCATE of an item table under a started sender makes it drop the
 // connection and sleep REPLICATION_SENDER_SLEEP_TIMEOUT seconds. See wire.go.
 //
 // # SQL

@@ -125,3 +125,38 @@ func TestFailAndDelayOnPrefix(t *testing.T) {
 	}
 	exec(t, sa, "SIM DELAY 0 ON 'SELECT COUNT'")
 }
+
+// With SenderSleepsAfterLoss (the realistic profile), a sender that lost
+// its peer sleeps REPLICATION_SENDER_SLEEP_TIMEOUT seconds: it does not
+// come back by itself when the peer does, but STOP and START wake it.
+func TestSenderSleepsAfterLoss(t *testing.T) {
+	a := testNodeOpts(t, Options{Profile: Profile{SenderSleepsAfterLoss: true},
+		Properties: map[string]int64{propSenderSleepTimeout: 3600}})
+	b := testNode(t, nil)
+	sa, sb := sys(t, a), sys(t, b)
+	createT(t, sa)
+	createT(t, sb)
+	createRepl(t, sa, "R", b)
+	createRepl(t, sb, "R", a)
+	exec(t, sa, "ALTER REPLICATION R START")
+	h, p := hostPort(t, b)
+	exec(t, sa, "SIM CUT LINK '%s', %d", h, p)
+	eventually(t, "sender notices the cut", func() bool {
+		st, ne, ok := senderRow(t, sa, "R")
+		return ok && st == 0 && ne == 1
+	})
+	exec(t, sa, "SIM HEAL LINK '%s', %d", h, p)
+	exec(t, sa, "INSERT INTO T VALUES (1, 'x')")
+	// Without the sleep it reconnects within SIM_SENDER_RETRY_MSEC.
+	time.Sleep(500 * time.Millisecond)
+	if st, ne, ok := senderRow(t, sa, "R"); !ok || st != 0 || ne != 1 {
+		t.Fatalf("sleeping sender V$REPSENDER %v %d %d, want a row with STATUS 0, NET_ERROR_FLAG 1", ok, st, ne)
+	}
+	wantCode(t, sa, altibase.CodeFlushTimeout, "ALTER REPLICATION R FLUSH ALL WAIT 0")
+	exec(t, sa, "ALTER REPLICATION R STOP")
+	exec(t, sa, "ALTER REPLICATION R START")
+	exec(t, sa, "ALTER REPLICATION R FLUSH ALL")
+	if c := count(t, sb, "T"); c != 1 {
+		t.Fatalf("B has %d rows", c)
+	}
+}

@@ -69,6 +69,17 @@ func (s *sender) sleepFor(secs int64) {
 	s.nudge()
 }
 
+// sleepAfterLossLocked starts the sleep that follows a lost connection or a
+// failed connect (Profile.SenderSleepsAfterLoss); it reports whether it
+// did. Caller holds n.mu.
+func (s *sender) sleepAfterLossLocked() bool {
+	if !s.n.opts.Profile.SenderSleepsAfterLoss {
+		return false
+	}
+	s.sleepUntil = time.Now().Add(time.Duration(s.n.props[propSenderSleepTimeout]) * time.Second)
+	return true
+}
+
 func (s *sender) connectedLocked(pc *peerConn) {
 	s.pc, s.status, s.netErr = pc, 1, 0
 	s.senderAddr, s.peerAdr = pc.c.LocalAddr().String(), pc.c.RemoteAddr().String()
@@ -132,8 +143,11 @@ func (s *sender) run(pc *peerConn) {
 			if pc, err = n.connect(s.ctx, s.r, false); err != nil {
 				n.mu.Lock()
 				s.status, s.netErr = 0, 1
+				sleeps := s.sleepAfterLossLocked()
 				n.mu.Unlock()
-				s.wait(retry, nil)
+				if !sleeps {
+					s.wait(retry, nil)
+				}
 				continue
 			}
 			n.mu.Lock()
@@ -143,6 +157,9 @@ func (s *sender) run(pc *peerConn) {
 		if !s.shipOnce(pc) {
 			n.mu.Lock()
 			s.disconnectLocked()
+			if s.ctx.Err() == nil {
+				s.sleepAfterLossLocked()
+			}
 			n.mu.Unlock()
 			pc = nil
 		}
