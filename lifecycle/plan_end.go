@@ -76,25 +76,45 @@ func PlanEnd(o Options, s Snapshot, flush bool) Plan {
 		p.reason("reset: no (%s)", resetSkipReason(o.ResetAtEnd, k, s.Intent, s.IntentReason))
 	}
 
-	// A pod that keeps its state leaves its own senders started: the server
-	// stops them as it shuts down and starts them again at boot
-	// (REPLICATION_SENDER_AUTO_START), from the restart points they keep, and
-	// start's resume path finds them running. Each STOP here would cost a
-	// tick of the server clock (the server runs them one at a time) for
-	// nothing. The peers' senders toward this pod are stopped, so they do
-	// not retry against a server that is going away.
+	// Which senders stop, and why so few: each STOP costs a tick of the
+	// server clock (0-1 s), and a server runs its STOPs one at a time.
+	//  - A pod that keeps its state stops nothing. Its own senders stop as
+	//    its server shuts down and start again at boot
+	//    (REPLICATION_SENDER_AUTO_START) from the restart points they keep.
+	//    The peers' senders toward it lose their connection and sleep
+	//    (REPLICATION_SENDER_SLEEP_TIMEOUT) with their restart points kept;
+	//    its start restarts any that still sleep (StartRetry), as after a
+	//    crash, where nobody stopped them either.
+	//  - A pod leaving the StatefulSet (scale-down, deletion: its server
+	//    stops next) has the peers' senders toward it stopped and reset, so
+	//    nobody keeps logs for it. Its own senders are left to the shutdown:
+	//    they go on delivering what the application still writes there
+	//    until then, and a return with its volume joins anew anyway (the
+	//    peers' ends carry no restart point: PathFor), delivering first
+	//    whatever they still hold.
+	//    The same without a reset (AKU_REPLICATION_RESET_AT_END = 0): the
+	//    peers' senders stop, keeping their restart points, rather than
+	//    retry toward a pod that may not come back for long.
+	//  - Any other reset (AKU_REPLICATION_RESET_AT_END = 1 on a pod that is
+	//    not known to leave: a manual aku -p end) stops and resets both ends.
+	leaving := s.Intent == IntentScaleDown || s.Intent == IntentDelete
 	stop := map[int][]Op{}
-	for j, names := range related {
-		if j == k && !reset {
-			continue
-		}
-		for _, name := range names {
-			stop[j] = append(stop[j], p.stopReset(j, name, false)...)
+	if reset || leaving {
+		for j, names := range related {
+			if j == k && leaving {
+				continue
+			}
+			for _, name := range names {
+				stop[j] = append(stop[j], p.stopReset(j, name, false)...)
+			}
 		}
 	}
-	why := "stop the peers' senders toward this pod; its own restart from their kept points at boot"
-	if reset {
-		why = "stop every sender of this pod's objects, here and on the peers"
+	why := "nothing: the peers' senders toward this pod keep their restart points (its start wakes any that sleep); its own stop with its server"
+	switch {
+	case leaving:
+		why = "the peers' senders toward this pod; its own stop with its server, which is going away"
+	case reset:
+		why = "every sender of this pod's objects, here and on the peers"
 	}
 	p.step(Step{Name: StepStopped, Why: why, Log: "Stop replications.", Done: "Replication stop has ended."}, stop)
 
@@ -106,6 +126,9 @@ func PlanEnd(o Options, s Snapshot, flush bool) Plan {
 	} else {
 		work := map[int][]Op{}
 		for j, names := range related {
+			if j == k && leaving {
+				continue
+			}
 			for _, name := range names {
 				work[j] = append(work[j], p.stopReset(j, name, true)...)
 			}

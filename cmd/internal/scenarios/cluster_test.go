@@ -279,13 +279,27 @@ func (c *cluster) markerGone(i int) {
 	os.Remove(filepath.Join(c.markers, fmt.Sprintf("aku_start_completed.%d", i)))
 }
 
+// end runs pod i's end without word from the API on why it stops (DNS
+// mode): reset decides.
 func (c *cluster) end(i int, reset bool) {
+	c.t.Helper()
+	c.endFor(i, reset, lifecycle.IntentUnknown)
+}
+
+// leave runs pod i's end for a scale-down, as the API reports it.
+func (c *cluster) leave(i int, reset bool) {
+	c.t.Helper()
+	c.endFor(i, reset, lifecycle.IntentScaleDown)
+}
+
+func (c *cluster) endFor(i int, reset bool, why lifecycle.Intent) {
 	c.t.Helper()
 	r := c.runner(i, func(o *lifecycle.Options) {
 		if !reset {
 			o.ResetAtEnd = lifecycle.ResetNever
 		}
 	})
+	r.Intent = func(context.Context) (lifecycle.Intent, string) { return why, "test" }
 	if err := r.End(bounded(c.t)); err != nil {
 		c.t.Fatalf("end pod-%d: %v", i, err)
 	}

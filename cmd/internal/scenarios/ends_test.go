@@ -28,8 +28,8 @@ func TestScaleDownResetOnAndOff(t *testing.T) {
 				w.burst(30)
 			}
 			c.converge(pods(4), []string{"T1"}, ws...)
-			c.end(3, reset)
-			c.end(2, reset)
+			c.leave(3, reset)
+			c.leave(2, reset)
 			c.servers[3].Close()
 			c.servers[2].Close()
 			for _, w := range ws[:2] {
