@@ -708,3 +708,47 @@ func TestIntegrationServerQueryTimeout(t *testing.T) {
 		t.Errorf("session unusable after a query timeout: %v", err)
 	}
 }
+
+// A sender that lost its peer sleeps REPLICATION_SENDER_SLEEP_TIMEOUT on a
+// real server (the realistic profile here). START RETRY on it says 6100A,
+// but the caller wants it running: StartRetry stops and starts it again.
+func TestIntegrationStartRetryWakesAsleepSender(t *testing.T) {
+	altibasetest.RequireDriver(t)
+	a := altibasetest.NewServer(t, altibasetest.Options{Name: "pod-0",
+		Profile:    altibasetest.Profile{SenderSleepsAfterLoss: true},
+		Properties: map[string]int64{"REPLICATION_SENDER_SLEEP_TIMEOUT": 3600}})
+	b := newServer(t, "pod-1", "")
+	withTable(t, a, 0)
+	pb := withTable(t, b, 0)
+	ca, cb := connect(t, a, options(t, "manager")), connect(t, b, options(t, "manager"))
+	ctx := bounded(t)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(ca.CreateReplication(ctx, replTo(b, "R")))
+	must(cb.CreateReplication(ctx, replTo(a, "R")))
+	must(ca.StartRetry(ctx, "R", 10*time.Second))
+	a.Node().CutLink(b.Host(), b.ReplicationPort())
+	for deadline := time.Now().Add(10 * time.Second); senderUp(t, ca, "R"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the sender did not notice the cut link")
+		}
+	}
+	a.Node().HealLink(b.Host(), b.ReplicationPort())
+	if err := ca.StartRetry(ctx, "R", 10*time.Second); err != nil {
+		t.Fatalf("StartRetry of an asleep sender: %v", err)
+	}
+	if !senderUp(t, ca, "R") {
+		t.Fatal("the sender still sleeps")
+	}
+	run(t, plain(t, a), "INSERT INTO SYS.T1 VALUES (1, 'v')")
+	must(ca.Flush(ctx, "R", altibase.FlushOptions{All: true}))
+	if n := count(t, pb, "SYS.T1"); n != 1 {
+		t.Fatalf("pod-1 holds %d rows, want 1", n)
+	}
+	// A running sender is still ErrAlreadyStarted.
+	wantIs(t, ca.StartRetry(ctx, "R", time.Second), altibase.ErrAlreadyStarted)
+}
