@@ -77,11 +77,17 @@ func TestJoinUsesPinnedOrder(t *testing.T) {
 	}
 	truncate := at("pod2: TRUNCATE SYS.T1")
 	pinStart := at("pod1: START R_12")
+	detach := at("pod2: DROP R_12")
 	pinStop := at("pod1: STOP R_12")
 	flush := at("pod1: FLUSH ALL WAIT 2 R_01")
 	sync := at("pod0: SYNC R_02 PARALLEL 2")
-	if !(pinStart < pinStop && pinStop < flush && flush < truncate && truncate < sync) {
-		t.Errorf("want pin START < pin STOP < flush toward pod-0 < truncate < SYNC; trace %q", all)
+	reattach := indexOf(all[detach+1:], "pod2: CREATE R_12") + detach + 1
+	resume := indexOf(all[pinStart+1:], "pod1: START R_12") + pinStart + 1
+	// The pin's STOP runs alongside the SYNC, after this pod detached
+	// (nothing the pinned sender ships can land after the truncate).
+	if !(pinStart < detach && detach < truncate && pinStart < flush && flush < truncate && truncate < sync &&
+		detach < pinStop && pinStop < reattach && sync < reattach && reattach < resume) {
+		t.Errorf("want pin START < (DROP here, flush toward pod-0) < truncate < (SYNC, pin STOP) < CREATE here < START; trace %q", all)
 	}
 	p1 := c.traceOf(1)
 	if n := strings.Count(strings.Join(p1, "\n"), "START R_12"); n != 2 {
@@ -301,7 +307,7 @@ func TestStartTakesLockAndWaitsForMaster(t *testing.T) {
 // A crash after any step of a join, followed by a re-run, converges to the
 // same state as an uninterrupted start.
 func TestJoinCrashAfterEachStepConverges(t *testing.T) {
-	steps := []string{StepCreated, StepJoinStopped, StepPinned, StepTruncated, StepSynced, StepPeersStarted, StepStarted, StepOpened}
+	steps := []string{StepCreated, StepJoinStopped, StepPinned, StepDetached, StepTruncated, StepSynced, StepReattached, StepPeersStarted, StepStarted, StepOpened}
 	for _, step := range steps {
 		t.Run(step, func(t *testing.T) {
 			c := newFakeCluster(4)

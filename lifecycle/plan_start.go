@@ -13,9 +13,11 @@ const (
 	StepResetGone      = "reset-gone"      // objects toward pods that left without end reset
 	StepRescued        = "rescued"         // this pod's unsent changes delivered before its tables are rebuilt
 	StepJoinStopped    = "join-stopped"    // objects toward the joining pod stopped and reset
-	StepPinned         = "pinned"          // peers' restart points pinned and flushed toward pod-0
+	StepPinned         = "pinned"          // peers' restart points pinned
+	StepDetached       = "detached"        // this pod's ends of the pinned objects dropped; the peers flushed toward pod-0
 	StepTruncated      = "truncated"       // target tables truncated
-	StepSynced         = "synced"          // SYNC from pod-0 done
+	StepSynced         = "synced"          // SYNC from pod-0 done (the pinned senders stopped meanwhile)
+	StepReattached     = "reattached"      // this pod's ends of the pinned objects created again
 	StepPeersStarted   = "peers-started"   // senders between the pod and non-master peers started
 	StepJoined         = "joined"          // the pod's sender toward pod-0 started: the join is done
 	StepPairsStarted   = "pairs-started"   // both senders of every pair with a member started (master, resume)
@@ -243,14 +245,21 @@ func (p *planner) startPairs(groups []Group) {
 //     toward pod-0 and the members: what it has not sent yet survives the
 //     reset and the truncate below;
 //  1. stop and reset this pod's objects and every member's objects toward it;
-//  2. pin each non-master member's restart point toward this pod (START then
-//     STOP), so its sender will replay everything written after the pin;
-//  3. flush each non-master member toward pod-0, so what it wrote before the
-//     pin (and what its pinning START shipped) is in pod-0's snapshot;
-//  4. truncate this pod's target tables, only now that every sender toward
-//     it is stopped, removing whatever the pinning STARTs delivered (the
-//     SYNC must land on empty tables: docs/altibase.md section 8);
-//  5. SYNC from pod-0 (copies the snapshot and starts pod-0's sender);
+//  2. pin each non-master member's restart point toward this pod (START
+//     RETRY, polled until the sender runs), so its sender will replay
+//     everything written after the pin;
+//  3. detach: drop this pod's end of each pinned object, which stops its
+//     receiver there and then (docs/altibase.md section 2), so nothing the
+//     pinned senders ship lands any more; the members flush toward pod-0,
+//     so what they wrote before the pin (and what the pinned senders
+//     delivered here) is in pod-0's snapshot;
+//  4. truncate this pod's target tables, removing whatever the pinned
+//     senders delivered (the SYNC must land on empty tables:
+//     docs/altibase.md section 8);
+//  5. SYNC from pod-0 (copies the snapshot and starts pod-0's sender), while
+//     the members STOP their pinned senders (a STOP waits for the server
+//     clock's tick: here it costs nothing the SYNC does not take anyway);
+//     then create this pod's ends again;
 //  6. start the members' senders toward this pod (replaying the window; rows
 //     the SYNC already copied are skipped as conflicts) and this pod's senders
 //     toward the members, and last this pod's sender toward pod-0, so a crash
@@ -330,17 +339,13 @@ func (p *planner) join(groups []Group) bool {
 	}
 	p.step(Step{Name: StepJoinStopped, Why: "nothing sends to this pod, and no restart point survives, until the sync is done"}, stopped)
 
-	// 2 and 3. Pin the other members' restart points, then flush them
-	// toward pod-0.
+	// 2. Pin the other members' restart points toward this pod: a START
+	// (RETRY, polled until the sender runs) fixes where each will replay
+	// from.
 	pin := map[int][]Op{}
 	for _, j := range pinned {
 		for _, name := range parts[j] {
-			pin[j] = append(pin[j], toward(OpStart, name, k), toward(OpStop, name, k))
-		}
-		for _, g := range groups {
-			f := toward(OpFlushTowardMaster, Name(g.Prefix, 0, j), 0)
-			f.Flush = FlushMode{All: true, Wait: pinFlushWait}
-			pin[j] = append(pin[j], f)
+			pin[j] = append(pin[j], toward(OpStart, name, k))
 		}
 	}
 	s = Step{Name: StepPinned, Why: "no non-master member: nothing to pin"}
@@ -350,7 +355,38 @@ func (p *planner) join(groups []Group) bool {
 	}
 	p.step(s, pin)
 
-	// 4. Truncate (also what the pinning STARTs may have shipped).
+	// 3. Detach: this pod drops its end of each pinned object, which stops
+	// its receiver at once (a STOP on the member would wait for a clock
+	// tick): the pinned senders lose their peer and can deliver nothing
+	// more until the object exists here again, after the sync. Meanwhile
+	// the members flush toward pod-0, so what they wrote before the pin
+	// (and what the pinned senders shipped here, which the truncate
+	// removes) is in pod-0's snapshot.
+	detach := map[int][]Op{}
+	recreate := map[int][]Op{}
+	for _, j := range pinned {
+		mem, _ := p.snap.lookup(j)
+		for _, g := range groups {
+			name := Name(g.Prefix, j, k)
+			if _, ok := p.states[k][name]; ok && IsMember(p.states[j], g, j, k) {
+				d := op(OpDrop, name)
+				detach[k] = append(detach[k], d)
+				recreate[k] = append(recreate[k], Op{Kind: OpCreate, Replication: name,
+					Create: &Replication{Name: name, RemoteHost: mem.Host, RemotePort: p.o.ReplicationPort, Items: g.Items}})
+			}
+			f := toward(OpFlushTowardMaster, Name(g.Prefix, 0, j), 0)
+			f.Flush = FlushMode{All: true, Wait: pinFlushWait}
+			detach[j] = append(detach[j], f)
+		}
+	}
+	s = Step{Name: StepDetached, Why: "no non-master member: nothing to detach"}
+	if len(pinned) > 0 {
+		s = Step{Name: StepDetached, Why: "this pod's end of each pinned object dropped (its receiver stops: nothing more arrives until the sync is done); the members flush toward pod-0",
+			Need: []int{0}}
+	}
+	p.step(s, detach)
+
+	// 4. Truncate (also what the pinned senders delivered).
 	var items []Item
 	for _, g := range groups {
 		items = append(items, g.Items...)
@@ -359,17 +395,31 @@ func (p *planner) join(groups []Group) bool {
 		Log: "Truncate tables for replications.", Done: "Table truncation has ended."},
 		map[int][]Op{k: {{Kind: OpTruncate, Items: items}}})
 
-	// 5. Sync from the master.
-	var sync []Op
+	// 5. Sync from the master. The members' STOPs of their pinned senders
+	// (asleep since they lost this pod) wait for a clock tick: they run
+	// while the sync does.
+	synced := map[int][]Op{}
 	for _, g := range groups {
 		o := toward(OpSync, Name(g.Prefix, 0, k), k)
 		o.Parallel = g.SyncParallel
-		sync = append(sync, o)
+		synced[0] = append(synced[0], o)
 	}
-	p.step(Step{Name: StepSynced, Why: "copy pod-0's tables; pod-0's sender starts",
+	for _, j := range pinned {
+		for _, name := range parts[j] {
+			synced[j] = append(synced[j], toward(OpStop, name, k))
+		}
+	}
+	p.step(Step{Name: StepSynced, Why: "copy pod-0's tables; pod-0's sender starts; the members stop their pinned senders meanwhile",
 		Log: "Sync tables from MASTER Server.", Done: "Replication sync has ended.", Need: []int{0},
 		Before: &Event{EventSyncing, "syncing from pod-0"}, After: &Event{EventSyncFinished, "sync from pod-0 finished"}},
-		map[int][]Op{0: sync})
+		synced)
+
+	// 5b. This pod's ends of the pinned objects, again.
+	s = Step{Name: StepReattached, Why: "nothing was detached"}
+	if len(recreate) > 0 {
+		s = Step{Name: StepReattached, Why: "this pod's ends of the pinned objects created again, now that nothing sends to it"}
+	}
+	p.step(s, recreate)
 
 	// 6. Start everything; this pod's object toward pod-0 last.
 	started := map[int][]Op{}

@@ -175,7 +175,7 @@ func TestPlansGolden(t *testing.T) {
 func TestPlanStepOrder(t *testing.T) {
 	start := []string{StepDuplicateHosts, StepCreated, StepResetGone}
 	tail := []string{StepStarted, StepVerified, StepOpened, StepMarked}
-	join := []string{StepRescued, StepJoinStopped, StepPinned, StepTruncated, StepSynced, StepPeersStarted, StepJoined}
+	join := []string{StepRescued, StepJoinStopped, StepPinned, StepDetached, StepTruncated, StepSynced, StepReattached, StepPeersStarted, StepJoined}
 	pairs := []string{StepPairsStarted, StepFlushed}
 	cat := func(parts ...[]string) []string { return slices.Concat(parts...) }
 	joinSnap := Snapshot{Self: 1, Members: members4(), States: map[int]States{0: {"R_01": {XSN: -1}}, 1: {}}}

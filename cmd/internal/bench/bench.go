@@ -22,7 +22,7 @@ const (
 	PhaseCreate   Phase = "create"   // CREATE REPLICATION
 	PhaseStop     Phase = "stop"     // STOP
 	PhaseReset    Phase = "reset"    // RESET
-	PhasePin      Phase = "pin"      // aku's pin step: START, STOP and FLUSH on the members
+	PhasePin      Phase = "pin"      // aku's pin: START on the members, DROP and CREATE here, FLUSH toward pod-0, STOP (alongside the SYNC)
 	PhaseTruncate Phase = "truncate" // TRUNCATE (with REPLICATION_DDL_ENABLE)
 	PhaseSync     Phase = "SYNC"     // SYNC from pod-0
 	PhaseStart    Phase = "start"    // START (aku: START RETRY and a V$REPSENDER poll)

@@ -91,8 +91,9 @@ func TestMasterFailureDetected(t *testing.T) {
 // A crash after any step of a join, then a re-run, converges with nothing
 // lost, through the real stack.
 func TestCrashAfterEachStepConverges(t *testing.T) {
-	steps := []string{lifecycle.StepCreated, lifecycle.StepJoinStopped, lifecycle.StepPinned, lifecycle.StepTruncated,
-		lifecycle.StepSynced, lifecycle.StepPeersStarted, lifecycle.StepStarted, lifecycle.StepOpened}
+	steps := []string{lifecycle.StepCreated, lifecycle.StepJoinStopped, lifecycle.StepPinned, lifecycle.StepDetached,
+		lifecycle.StepTruncated, lifecycle.StepSynced, lifecycle.StepReattached, lifecycle.StepPeersStarted,
+		lifecycle.StepStarted, lifecycle.StepOpened}
 	for _, step := range steps {
 		t.Run(step, func(t *testing.T) {
 			c := newCluster(t, 3, oneGroup())

@@ -159,7 +159,8 @@ func (r speedReport) markdown() string {
 		version(), r.elapsed.Minutes())
 	fmt.Fprintf(&b, "Four simulated Altibase pods (altibasetest, on disk) under the latency measured on real servers "+
 		"(`altibasetest.Realistic()`: START and STOP return on the server clock's whole-second tick, STOP after at least 0.1 s, "+
-		"SYNC copies ~40,000 rows/s and takes at least 2 s, ending on a tick); one replication group, one table of %d rows on pod-0; "+
+		"SYNC copies ~40,000 rows/s and takes at least 2 s, ending on a tick; a sender that lost its peer sleeps "+
+		"REPLICATION_SENDER_SLEEP_TIMEOUT, 60 s, before it tries again); one replication group, one table of %d rows on pod-0; "+
 		"no application writes. *aku* is lifecycle.Runner over the real ODBC client "+
 		"(`AKU_REPLICATION_RESET_AT_END = auto`, told whether the pod restarts or leaves); *the original's sequence* is "+
 		"package `original`, the manual's statements in the manual's order through the same client, each step fanned out "+
@@ -172,8 +173,9 @@ func (r speedReport) markdown() string {
 	b.WriteString("Timeline of the last run's scale-up and rolling restart: [timeline.svg](timeline.svg).\n\n")
 	b.WriteString("## Where the time goes\n\n")
 	b.WriteString("Median wall time during which at least one statement of the phase ran (statements in brackets: the median count). " +
-		"*connect* is the sessions and catalog reads; *pin* is aku's pin step (START RETRY, then STOP, on each live non-master " +
-		"member, then FLUSH toward pod-0); aku's *start* is START RETRY plus its V$REPSENDER poll, the original's a plain START.\n\n")
+		"*connect* is the sessions and catalog reads; *pin* is aku's pin (START RETRY on each live non-master member; DROP of " +
+		"the joining pod's end of those objects and FLUSH toward pod-0; the members' STOPs, which run while the SYNC does; " +
+		"CREATE of the dropped ends after it); aku's *start* is START RETRY plus its V$REPSENDER poll, the original's a plain START.\n\n")
 	for _, bd := range breakdowns {
 		b.WriteString(r.breakdownTable(bd))
 		b.WriteString("\n")

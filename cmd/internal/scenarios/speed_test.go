@@ -395,12 +395,23 @@ func (r *spanRecorder) run(pod int, action string, begin, end time.Time) bench.R
 	return bench.Run{Pod: pod, Action: action, Begin: begin, End: end, Spans: r.spans}
 }
 
-// akuPhase: what aku runs between StepJoinStopped and StepPinned is the pin
-// step (START and STOP on the members, FLUSH toward pod-0).
+// akuPhase: the pin is the pinned and detached steps (START on the members,
+// DROP of this pod's ends, FLUSH toward pod-0), the members' STOPs that run
+// alongside the SYNC, and the reattached step (CREATE of this pod's ends);
+// step is the last checkpoint passed.
 func akuPhase(op, step string) bench.Phase {
-	if step == lifecycle.StepJoinStopped {
+	switch step {
+	case lifecycle.StepJoinStopped, lifecycle.StepPinned:
 		switch op {
-		case "START", "STOP", "FLUSH", "READ":
+		case "START", "STOP", "FLUSH", "READ", "DROP":
+			return bench.PhasePin
+		}
+	case lifecycle.StepTruncated:
+		if op == "STOP" {
+			return bench.PhasePin
+		}
+	case lifecycle.StepSynced:
+		if op == "CREATE" {
 			return bench.PhasePin
 		}
 	}

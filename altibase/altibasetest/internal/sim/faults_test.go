@@ -160,3 +160,31 @@ func TestSenderSleepsAfterLoss(t *testing.T) {
 		t.Fatalf("B has %d rows", c)
 	}
 }
+
+// DROP REPLICATION on the receiving node stops its receiver (docs/altibase.md
+// section 2): nothing more the peer's sender ships is applied, and it cannot
+// connect again until the object exists there; then the sender, stopped and
+// started, replays from its restart point what it could not deliver. aku's
+// join detaches this way instead of waiting for a STOP's clock tick.
+func TestDropStopsTheReceiverAndTheSenderReplaysLater(t *testing.T) {
+	a, _, sa, sb := started(t)
+	insertRange(t, sa, "T", 0, 10)
+	exec(t, sa, "ALTER REPLICATION R FLUSH ALL")
+	exec(t, sb, "DROP REPLICATION R")
+	insertRange(t, sa, "T", 10, 30)
+	eventually(t, "the sender loses its peer", func() bool {
+		st, ne, ok := senderRow(t, sa, "R")
+		return ok && st == 0 && ne == 1
+	})
+	wantCode(t, sa, altibase.CodeFlushTimeout, "ALTER REPLICATION R FLUSH ALL WAIT 0")
+	if c := count(t, sb, "T"); c != 10 {
+		t.Fatalf("B has %d rows after the DROP, want the 10 sent before", c)
+	}
+	createRepl(t, sb, "R", a)
+	exec(t, sa, "ALTER REPLICATION R STOP")
+	exec(t, sa, "ALTER REPLICATION R START")
+	exec(t, sa, "ALTER REPLICATION R FLUSH ALL")
+	if c := count(t, sb, "T"); c != 30 {
+		t.Fatalf("B has %d rows after the replay, want 30", c)
+	}
+}

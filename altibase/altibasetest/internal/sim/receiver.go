@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/gob"
+	"errors"
 	"net"
 	"time"
 )
@@ -101,11 +102,19 @@ func (n *Node) serveReceiver(c net.Conn) {
 	}
 }
 
+var errReceiverStopped = errors.New("receiver stopped by DROP REPLICATION")
+
 // applyBatch applies shipped records by primary key; a conflicting insert
 // or an update/delete of a missing key is counted as a failure and skipped.
 func (n *Node) applyBatch(rc *receiver, m *wireMsg) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if _, ok := n.recvs[rc]; !ok {
+		// DROP REPLICATION stopped this receiver (docs/altibase.md section
+		// 2): once it returned, nothing more is applied, not even a batch
+		// that was already on its way.
+		return errReceiverStopped
+	}
 	b := &batch{}
 	for _, raw := range m.Recs {
 		rec, err := decodeRec(raw)
