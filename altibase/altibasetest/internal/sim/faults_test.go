@@ -153,11 +153,18 @@ func TestSenderSleepsAfterLoss(t *testing.T) {
 		t.Fatalf("sleeping sender V$REPSENDER %v %d %d, want a row with STATUS 0, NET_ERROR_FLAG 1", ok, st, ne)
 	}
 	wantCode(t, sa, altibase.CodeFlushTimeout, "ALTER REPLICATION R FLUSH ALL WAIT 0")
+	restartAndDrain(t, sa, sb, 1)
+}
+
+// restartAndDrain STOPs and STARTs R's sender on sa and checks that
+// everything arrives: sb's T holds want rows.
+func restartAndDrain(t *testing.T, sa, sb *Session, want int64) {
+	t.Helper()
 	exec(t, sa, "ALTER REPLICATION R STOP")
 	exec(t, sa, "ALTER REPLICATION R START")
 	exec(t, sa, "ALTER REPLICATION R FLUSH ALL")
-	if c := count(t, sb, "T"); c != 1 {
-		t.Fatalf("B has %d rows", c)
+	if c := count(t, sb, "T"); c != want {
+		t.Fatalf("B has %d rows, want %d", c, want)
 	}
 }
 
@@ -181,10 +188,5 @@ func TestDropStopsTheReceiverAndTheSenderReplaysLater(t *testing.T) {
 		t.Fatalf("B has %d rows after the DROP, want the 10 sent before", c)
 	}
 	createRepl(t, sb, "R", a)
-	exec(t, sa, "ALTER REPLICATION R STOP")
-	exec(t, sa, "ALTER REPLICATION R START")
-	exec(t, sa, "ALTER REPLICATION R FLUSH ALL")
-	if c := count(t, sb, "T"); c != 30 {
-		t.Fatalf("B has %d rows after the replay, want 30", c)
-	}
+	restartAndDrain(t, sa, sb, 30)
 }
