@@ -110,8 +110,10 @@ const startRetryPoll = 10 * time.Millisecond
 // REPLICATION_SENDER_SLEEP_TIMEOUT (60 s by default) before it tries again,
 // while one that is merely connecting (started at boot a moment ago) is up
 // within milliseconds (START RETRY to STATUS 1 took about 10 ms on a real
-// server). Waiting too little costs a needless STOP and START, no more.
-const asleepWait = 100 * time.Millisecond
+// server): two polls. Waiting too little costs a needless STOP and START,
+// no more; every restarted pod's start pays the wait for each sleeping
+// peer sender.
+const asleepWait = 20 * time.Millisecond
 
 // StartRetry starts the sender with START RETRY (returns in milliseconds,
 // where START waits for a server clock tick), then polls V$REPSENDER up to

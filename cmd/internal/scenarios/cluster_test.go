@@ -38,6 +38,7 @@ type cluster struct {
 	logs     *syncWriter
 	retries  int          // client retries of connects and lost links (default 2)
 	gone     map[int]bool // positions outside the StatefulSet's ordinals (a scale-down)
+	absent   map[int]bool // positions with no pod, as the Kubernetes API tells: not dialled
 }
 
 var clusterSeq struct {
@@ -183,7 +184,8 @@ type staticDiscovery struct {
 }
 
 func (d staticDiscovery) member(i int) lifecycle.Member {
-	return lifecycle.Member{Position: i, Name: fmt.Sprintf("altibase-sts-%d", i), Host: d.c.host(i), Gone: d.c.gone[i]}
+	return lifecycle.Member{Position: i, Name: fmt.Sprintf("altibase-sts-%d", i), Host: d.c.host(i), Gone: d.c.gone[i],
+		Absent: d.c.absent[i]}
 }
 func (d staticDiscovery) Self(context.Context) (lifecycle.Member, error) {
 	return d.member(d.self), nil

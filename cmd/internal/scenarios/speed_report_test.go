@@ -162,10 +162,11 @@ func (r speedReport) markdown() string {
 		"SYNC copies ~40,000 rows/s and takes at least 2 s, ending on a tick; a sender that lost its peer sleeps "+
 		"REPLICATION_SENDER_SLEEP_TIMEOUT, 60 s, before it tries again); one replication group, one table of %d rows on pod-0; "+
 		"no application writes. *aku* is lifecycle.Runner over the real ODBC client "+
-		"(`AKU_REPLICATION_RESET_AT_END = auto`, told whether the pod restarts or leaves); *the original's sequence* is "+
+		"(`AKU_REPLICATION_RESET_AT_END = auto`, told as the Kubernetes API tells the hooks whether the pod restarts or leaves, "+
+		"and which pods do not exist: those it does not dial); *the original's sequence* is "+
 		"package `original`, the manual's statements in the manual's order through the same client, each step fanned out "+
 		"across servers (one session per server) as the 7.1.0.9.6 original does, with the manual's default aku.conf "+
-		"(reset at end). Both run on the same cluster in the same process, alternating which goes first; the harness's own work "+
+		"(reset at end), dialling every pod as its DNS discovery does (a refused connect is retried twice, 50 ms apart, on both sides). Both run on the same cluster in the same process, alternating which goes first; the harness's own work "+
 		"(bringing servers up, restarting them, checking rows) is not timed. Ratios are per run (aku's time over the original's "+
 		"in the same run), then median, min and max.\n\n", r.rows)
 	b.WriteString(r.sideBySide())

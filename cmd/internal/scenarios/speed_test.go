@@ -137,6 +137,7 @@ func (h *speedHarness) serverUp(i int) {
 		h.b.Fatalf("start server of pod-%d: %v", i, err)
 	}
 	h.up[i] = true
+	delete(h.c.absent, i)
 }
 
 func (h *speedHarness) serverDown(i int) {
@@ -147,6 +148,13 @@ func (h *speedHarness) serverDown(i int) {
 		h.b.Fatalf("stop server of pod-%d: %v", i, err)
 	}
 	h.up[i] = false
+	// aku's discovery asks the Kubernetes API, which knows the pod is
+	// not there: the hooks do not dial it. The original resolves and
+	// dials every pod (DNS), and pays for the refused connects.
+	if h.c.absent == nil {
+		h.c.absent = map[int]bool{}
+	}
+	h.c.absent[i] = true
 }
 
 func (h *speedHarness) shutdown() {
