@@ -51,6 +51,9 @@ type Options struct {
 	RetryCount int
 	// RetryDelay is the wait between retries (AKU_QUERY_RETRY_DELAY_MSEC).
 	RetryDelay time.Duration
+	// DropReceiverWait bounds Drop's wait for the dropped object's receiver
+	// to end (0: DefaultDropReceiverWait).
+	DropReceiverWait time.Duration
 	// Logger receives every statement at debug level (nil: discard).
 	Logger *slog.Logger
 	// Plain opens an ordinary SYS session instead of the SYSDBA one, for

@@ -10,6 +10,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -751,4 +752,40 @@ func TestIntegrationStartRetryWakesAsleepSender(t *testing.T) {
 	}
 	// A running sender is still ErrAlreadyStarted.
 	wantIs(t, ca.StartRetry(ctx, "R", time.Second), altibase.ErrAlreadyStarted)
+}
+
+// Drop waits until the dropped object's receiver is gone (V$REPRECEIVER),
+// so that nothing more lands once it returned; a server whose receiver
+// outlives DROP fails it (ErrReceiverRunning) instead of letting aku
+// truncate under a live receiver.
+func TestIntegrationDropWaitsForTheReceiver(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		t.Run(fmt.Sprintf("receiver kept=%v", keep), func(t *testing.T) {
+			p := newPair(t, 0)
+			ctx := bounded(t)
+			if err := p.ca.StartRetry(ctx, "R", 10*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			p.b.Node().KeepReceiversOnDrop(keep)
+			o := options(t, "manager")
+			o.DropReceiverWait = 300 * time.Millisecond
+			// The server frees the SYSDBA slot a moment after a close.
+			o.RetryCount, o.RetryDelay = 40, 25*time.Millisecond
+			p.cb.Close()
+			cb := connect(t, p.b, o)
+			err := cb.Drop(ctx, "R")
+			if !keep {
+				if err != nil {
+					t.Fatalf("Drop: %v", err)
+				}
+				if names, err := cb.Receivers(ctx); err != nil || len(names) != 0 {
+					t.Fatalf("receivers after Drop: %v, %v", names, err)
+				}
+				return
+			}
+			if !errors.Is(err, altibase.ErrReceiverRunning) {
+				t.Fatalf("Drop with the receiver left running: %v, want ErrReceiverRunning", err)
+			}
+		})
+	}
 }

@@ -63,6 +63,7 @@ type SyncProgress struct {
 const (
 	replicationsSQL = "SELECT REPLICATION_NAME, XSN, IS_STARTED FROM SYSTEM_.SYS_REPLICATIONS_"
 	sendersSQL      = "SELECT REP_NAME, STATUS, NET_ERROR_FLAG, XSN, PEER_IP, PEER_PORT FROM V$REPSENDER"
+	receiversSQL    = "SELECT REP_NAME FROM V$REPRECEIVER"
 	gapsSQL         = "SELECT REP_NAME, REP_LAST_SN, REP_SN, REP_GAP FROM V$REPGAP"
 	syncsSQL        = "SELECT REP_NAME, SYNC_TABLE, SYNC_PARTITION, SYNC_RECORD_COUNT, SYNC_SN FROM V$REPSYNC"
 	// Altibase's V$PROPERTY has NAME, STOREDCOUNT, ATTR, MIN, MAX and
@@ -178,6 +179,24 @@ func (c *Conn) senders(ctx context.Context) ([]Sender, error) {
 		s.PeerPort = int(peerPort.Int64)
 		out = append(out, s)
 		return nil
+	})
+	return out, err
+}
+
+// Receivers lists the replications with a receiver on this server
+// (V$REPRECEIVER: a row exists while a receiver thread does).
+func (c *Conn) Receivers(ctx context.Context) ([]string, error) {
+	var out []string
+	err := c.do(ctx, func(ctx context.Context, _ error) error {
+		out = out[:0]
+		return c.query(ctx, receiversSQL, func(rows *sql.Rows) error {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				return err
+			}
+			out = append(out, strings.TrimSpace(name))
+			return nil
+		})
 	})
 	return out, err
 }

@@ -44,7 +44,8 @@ func statements(op lifecycle.Op, plainStart bool) ([]string, error) {
 	case lifecycle.OpReset:
 		return one(altibase.AlterStatement(name, "RESET"))
 	case lifecycle.OpDrop:
-		return one(altibase.DropStatement(name))
+		s, err := altibase.DropStatement(name)
+		return one(s+"   -- then V$REPRECEIVER until its receiver is gone", err)
 	case lifecycle.OpFlush:
 		s, err := altibase.FlushStatement(name, altibase.FlushOptions{All: op.Flush.All, Wait: op.Flush.Wait})
 		if op.Alone {

@@ -15,6 +15,9 @@ type faults struct {
 	cut      map[string]bool          // "HOST:PORT" (host lower-cased)
 	delays   map[string]time.Duration // statement prefix ("" = all) -> delay
 	failNext []failRule
+	// keepReceivers: DROP REPLICATION leaves the object's receivers
+	// running (KeepReceiversOnDrop).
+	keepReceivers bool
 }
 
 // failRule fails the next statement starting with match ("" = any).
@@ -147,6 +150,16 @@ func (n *Node) SetDelayOn(prefix string, d time.Duration) {
 		return
 	}
 	n.faults.delays[normSQL(prefix)] = d
+}
+
+// KeepReceiversOnDrop makes DROP REPLICATION leave the dropped object's
+// receivers running (and applying), as a server would whose DROP did not
+// stop them: the case aku's Drop guards against by watching V$REPRECEIVER
+// (docs/altibase.md section 10). Go only; no SQL form.
+func (n *Node) KeepReceiversOnDrop(on bool) {
+	n.faults.mu.Lock()
+	n.faults.keepReceivers = on
+	n.faults.mu.Unlock()
 }
 
 // FailNext makes the next statement on this node (any session; SIM

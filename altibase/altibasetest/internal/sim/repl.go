@@ -170,8 +170,11 @@ func (s *Session) execDropRepl(x *dropReplStmt) (*Result, error) {
 	}
 	r.dropped = true
 	delete(n.repls, r.def.Name)
+	n.faults.mu.Lock()
+	keep := n.faults.keepReceivers
+	n.faults.mu.Unlock()
 	for rc := range n.recvs {
-		if rc.name == r.def.Name {
+		if rc.name == r.def.Name && !keep {
 			_ = rc.c.Close()
 			delete(n.recvs, rc)
 		}
