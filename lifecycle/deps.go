@@ -122,9 +122,14 @@ var (
 
 // Sentinels lifecycle returns.
 var (
-	ErrDuplicateStart  = errors.New("aku -p start already completed on this pod")
-	ErrMasterFailed    = errors.New("the MASTER server is detected to have failed")
-	ErrMasterAbsent    = errors.New("the MASTER pod is not reachable")
+	ErrDuplicateStart = errors.New("aku -p start already completed on this pod")
+	ErrMasterFailed   = errors.New("the MASTER server is detected to have failed")
+	ErrMasterAbsent   = errors.New("the MASTER pod is not reachable")
+	// ErrMasterEndLost: a slave that kept its restart point toward pod-0
+	// finds pod-0's end without one, and pod-0 keeps none toward anybody
+	// else: pod-0 may have lost its state, so syncing from it could wipe
+	// this pod's data. A person decides.
+	ErrMasterEndLost   = errors.New("the MASTER's replication toward this pod lost its restart point")
 	ErrSelfUnreachable = errors.New("the local Altibase server is not reachable")
 	// ErrIncomplete: after start, a pair between this pod and a live member
 	// is not replicating in both directions; start must not report success.

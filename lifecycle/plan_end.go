@@ -85,36 +85,38 @@ func PlanEnd(o Options, s Snapshot, flush bool) Plan {
 	//    (REPLICATION_SENDER_SLEEP_TIMEOUT) with their restart points kept;
 	//    its start restarts any that still sleep (StartRetry), as after a
 	//    crash, where nobody stopped them either.
-	//  - A pod leaving the StatefulSet (scale-down, deletion: its server
-	//    stops next) has the peers' senders toward it stopped and reset, so
-	//    nobody keeps logs for it. Its own senders are left to the shutdown:
-	//    they go on delivering what the application still writes there
-	//    until then, and a return with its volume joins anew anyway (the
-	//    peers' ends carry no restart point: PathFor), delivering first
-	//    whatever they still hold.
-	//    The same without a reset (AKU_REPLICATION_RESET_AT_END = 0): the
-	//    peers' senders stop, keeping their restart points, rather than
-	//    retry toward a pod that may not come back for long.
-	//  - Any other reset (AKU_REPLICATION_RESET_AT_END = 1 on a pod that is
-	//    not known to leave: a manual aku -p end) stops and resets both ends.
+	//  - A pod that resets stops every sender of its objects, here and on
+	//    the peers. Its own ends must be reset too: a pod that came back
+	//    with its own restart points while pod-0's end toward it has none
+	//    looks to pod-0 exactly like a MASTER that lost its state (a master
+	//    failure, and a start that refuses), and with its own senders left
+	//    running, late writes would reach some peers and not others.
+	//  - A pod that leaves without a reset (AKU_REPLICATION_RESET_AT_END
+	//    = 0) has the peers' senders toward it stopped, keeping their
+	//    restart points, rather than retry toward a pod that may not come
+	//    back for long.
 	leaving := s.Intent == IntentScaleDown || s.Intent == IntentDelete
 	stop := map[int][]Op{}
+	// With a reset, this pod's own ends lose their restart points in this
+	// step already, the peers' in the next: an end killed in between must
+	// not leave this pod with its restart points and pod-0's end without
+	// one (that looks like a MASTER that lost its state).
 	if reset || leaving {
 		for j, names := range related {
-			if j == k && leaving {
+			if j == k && !reset {
 				continue
 			}
 			for _, name := range names {
-				stop[j] = append(stop[j], p.stopReset(j, name, false)...)
+				stop[j] = append(stop[j], p.stopReset(j, name, j == k)...)
 			}
 		}
 	}
 	why := "nothing: the peers' senders toward this pod keep their restart points (its start wakes any that sleep); its own stop with its server"
 	switch {
-	case leaving:
-		why = "the peers' senders toward this pod; its own stop with its server, which is going away"
 	case reset:
 		why = "every sender of this pod's objects, here and on the peers"
+	case leaving:
+		why = "the peers' senders toward this pod, keeping their restart points; its own stop with its server"
 	}
 	p.step(Step{Name: StepStopped, Why: why, Log: "Stop replications.", Done: "Replication stop has ended."}, stop)
 
@@ -126,9 +128,6 @@ func PlanEnd(o Options, s Snapshot, flush bool) Plan {
 	} else {
 		work := map[int][]Op{}
 		for j, names := range related {
-			if j == k && leaving {
-				continue
-			}
 			for _, name := range names {
 				work[j] = append(work[j], p.stopReset(j, name, true)...)
 			}

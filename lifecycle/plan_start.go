@@ -107,6 +107,19 @@ func PlanStart(o Options, s Snapshot) Plan {
 		for _, g := range o.Groups {
 			name := Name(g.Prefix, 0, k)
 			if path, cause := PathFor(p.states[k], p.states, g, k); path == PathJoin {
+				if cause.Holder == 0 && !p.masterKeepsAnother(g, k) {
+					// Pod-0's end was reset by a start that found this pod
+					// gone -- or pod-0 lost its state, and a sync from it
+					// would wipe what this pod holds. Only where pod-0
+					// evidently kept its state toward someone else is the
+					// first the likelier story.
+					p.reason("group %s: %s, and pod-0 keeps no restart point toward any other pod", g.Prefix, p.whyJoin(cause))
+					p.fail(fmt.Errorf("%w: %s", ErrMasterEndLost, cause.Replication),
+						"The MASTER's replication toward this pod has lost its restart point while this pod kept its own: the MASTER may have lost its state. "+
+							"Check the MASTER; to rejoin this pod from it, reset this pod's replications (aku -p end with AKU_REPLICATION_RESET_AT_END = 1) and start again.",
+						"replication", cause.Replication)
+					return p.plan
+				}
 				p.reason("group %s: join (%s): truncate, sync from pod-0", g.Prefix, p.whyJoin(cause))
 				join = append(join, g)
 			} else {
@@ -137,6 +150,17 @@ func PlanStart(o Options, s Snapshot) Plan {
 		After: &Event{EventStarted, fmt.Sprintf("aku start completed as %s pod", role)}},
 		map[int][]Op{k: {{Kind: OpWriteMarker, Path: o.MarkerFile}}})
 	return p.plan
+}
+
+// masterKeepsAnother reports whether pod-0 holds, for group g, a restart
+// point toward some pod other than k: evidence that pod-0 kept its state.
+func (p *planner) masterKeepsAnother(g Group, k int) bool {
+	for name, st := range p.states[0] {
+		if name != Name(g.Prefix, 0, k) && strings.HasPrefix(name, g.Prefix+"_") && !st.Reset() {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *planner) whyJoin(c JoinCause) string {
@@ -332,23 +356,32 @@ func (p *planner) join(groups []Group) bool {
 			}
 		}
 	}
+	// The members' ends are stopped here but reset only in the next step,
+	// once this pod's own are: a run killed in between must not leave
+	// this pod with its restart points and pod-0's end without one (that
+	// looks like a MASTER that lost its state: ErrMasterEndLost).
 	for _, j := range sortedKeys(parts) {
 		for _, name := range parts[j] {
-			stopped[j] = append(stopped[j], p.stopReset(j, name, true)...)
+			stopped[j] = append(stopped[j], p.stopReset(j, name, false)...)
 		}
 	}
 	p.step(Step{Name: StepJoinStopped, Why: "nothing sends to this pod, and no restart point survives, until the sync is done"}, stopped)
 
-	// 2. Pin the other members' restart points toward this pod: a START
-	// (RETRY, polled until the sender runs) fixes where each will replay
-	// from.
+	// 2. Reset the members' ends, then pin the other members' restart
+	// points toward this pod: a START (RETRY, polled until the sender
+	// runs) fixes where each will replay from.
 	pin := map[int][]Op{}
+	for _, j := range sortedKeys(parts) {
+		for _, name := range parts[j] {
+			pin[j] = append(pin[j], p.stopReset(j, name, true)...)
+		}
+	}
 	for _, j := range pinned {
 		for _, name := range parts[j] {
 			pin[j] = append(pin[j], toward(OpStart, name, k))
 		}
 	}
-	s = Step{Name: StepPinned, Why: "no non-master member: nothing to pin"}
+	s = Step{Name: StepPinned, Why: "the members' ends reset; no non-master member: nothing to pin"}
 	if len(pinned) > 0 {
 		s = Step{Name: StepPinned, Why: "the members' senders will replay what is written from now on; what was written before is at pod-0 for the sync",
 			Log: "Pin the restart points of live peers before the sync.", LogArgs: []any{"peers", len(pinned)}, Need: []int{0}}

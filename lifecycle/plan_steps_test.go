@@ -118,6 +118,14 @@ func TestPlansGolden(t *testing.T) {
 				2: objects(t, "R_02=started:50", "R_12=started:40", "R_23=reset"),
 			}})
 		}},
+		// The same, but pod-0 keeps no restart point toward anybody: it
+		// may have lost its state, and a sync from it could wipe pod-2.
+		{"start-slave-master-end-lost", func(t *testing.T) Plan {
+			return PlanStart(planOptions(), Snapshot{Self: 2, Members: members4(), States: map[int]States{
+				0: objects(t, "R_01=reset", "R_02=reset", "R_03=reset"),
+				2: objects(t, "R_02=started:50", "R_12=started:40", "R_23=reset"),
+			}})
+		}},
 		{"start-slave-two-groups", func(t *testing.T) Plan {
 			return PlanStart(two, Snapshot{Self: 1, Members: members4(), States: map[int]States{
 				0: objects(t, "A_01=reset", "B_01=reset"),
