@@ -90,3 +90,30 @@ func TestCleanDropsEverything(t *testing.T) {
 		t.Errorf("second start: %v, want ErrDuplicateStart", err)
 	}
 }
+
+// The StatefulSet deleted (every pod's end sees the deletion and resets)
+// and created again on the same volumes: pod-0 must start, not see a
+// master failure in slaves that kept restart points toward it, and the
+// slaves join again. (A leaving end that reset only the peers' ends left
+// exactly that: pod-0 refused, the slaves waited for it.)
+func TestStatefulSetDeletedAndRecreated(t *testing.T) {
+	c := newCluster(t, 3, oneGroup())
+	upTo(c, 3)
+	ws := []*writer{c.writer(0, "T1"), c.writer(1, "T1"), c.writer(2, "T1")}
+	for _, w := range ws {
+		w.burst(30)
+	}
+	c.converge(pods(3), []string{"T1"}, ws...)
+	for _, i := range []int{2, 1, 0} {
+		c.endFor(i, true, lifecycle.IntentDelete)
+		c.servers[i].Close()
+	}
+	for i := range 3 {
+		if err := c.servers[i].Restart(); err != nil {
+			t.Fatal(err)
+		}
+		c.markerGone(i)
+	}
+	upTo(c, 3)
+	c.finish(ws...)
+}
