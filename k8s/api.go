@@ -135,20 +135,22 @@ func (a *API) Members(ctx context.Context) ([]lifecycle.Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s == nil {
-		return nil, fmt.Errorf("statefulset %s/%s not found (AKU_STS_NAME)", a.Namespace, a.StsName)
-	}
+	// s is nil when the StatefulSet was deleted before this hook asked
+	// (kubectl delete statefulset: its pods end after the object is
+	// gone). Its pods still exist while they terminate, and every one is
+	// leaving; positions then count from ordinal 0, as Self assumes
+	// (spec.ordinals.start went with the object).
 	pods, err := a.pods(ctx)
 	if err != nil {
 		return nil, err
 	}
-	first, replicas := FirstOrdinal(s), Replicas(s)
+	first := FirstOrdinal(s)
 	out := make([]lifecycle.Member, a.ServerCount)
 	for i := range out {
 		out[i] = a.member(i, first, pods[first+i])
 		// A StatefulSet being deleted takes every pod away; nothing is
 		// "gone" for good from a start's point of view then.
-		out[i].Gone = s.DeletionTimestamp == nil && i >= replicas
+		out[i].Gone = s != nil && s.DeletionTimestamp == nil && i >= Replicas(s)
 	}
 	return out, nil
 }

@@ -76,6 +76,29 @@ func TestAPISelfAndMembers(t *testing.T) {
 	}
 }
 
+// kubectl delete statefulset removes the object first and its pods after:
+// their preStop hooks find no StatefulSet, and must still see their peers.
+func TestAPIMembersAfterTheStatefulSetWasDeleted(t *testing.T) {
+	a, _ := testAPI(testPod(0, "10.0.0.1", true), testPod(1, "10.0.0.2", true), testPod(2, "10.0.0.3", true))
+	ctx := context.Background()
+	self, err := a.Self(ctx)
+	if err != nil || self.Position != 1 {
+		t.Fatalf("Self = %+v, %v", self, err)
+	}
+	ms, err := a.Members(ctx)
+	if err != nil || len(ms) != 4 {
+		t.Fatalf("Members = %+v, %v", ms, err)
+	}
+	for i, m := range ms {
+		if m.Gone || m.Absent != (i == 3) || (i < 3 && m.Addr == "") {
+			t.Errorf("member %d = %+v", i, m)
+		}
+	}
+	if why, reason := a.Intent(ctx); why != lifecycle.IntentDelete {
+		t.Errorf("Intent = %v (%s), want IntentDelete", why, reason)
+	}
+}
+
 func TestAPIOrdinalsStart(t *testing.T) {
 	a, _ := testAPI(testSts(2, 5), testPod(4, "10.0.0.4", true), testPod(5, "10.0.0.5", true), testPod(6, "10.0.0.6", false))
 	a.PodName = "db-6"
