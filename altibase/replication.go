@@ -169,27 +169,37 @@ func (c *Conn) StartRetry(ctx context.Context, name string, wait time.Duration) 
 // waitSender polls V$REPSENDER until name's sender runs without a network
 // error, for at most wait. It reports whether it came up.
 func (c *Conn) waitSender(ctx context.Context, name string, wait time.Duration) (bool, error) {
+	return c.pollUntil(ctx, wait, "POLL V$REPSENDER", func(ctx context.Context) (bool, error) {
+		senders, err := c.Senders(ctx)
+		return slices.ContainsFunc(senders, func(s Sender) bool {
+			return strings.EqualFold(s.Name, name) && s.Status == SenderRunning && !s.NetError
+		}), err
+	})
+}
+
+// pollUntil checks cond every startRetryPoll for at most wait and reports
+// whether it held. A check cut short by the wait running out is not an
+// error; the caller's context ending is (labelled with what).
+func (c *Conn) pollUntil(ctx context.Context, wait time.Duration, what string, cond func(context.Context) (bool, error)) (bool, error) {
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	t := time.NewTicker(startRetryPoll)
 	defer t.Stop()
 	for {
-		senders, err := c.Senders(wctx)
+		ok, err := cond(wctx)
 		if err != nil {
 			if wctx.Err() != nil && ctx.Err() == nil {
 				return false, nil // our wait ran out mid-read
 			}
 			return false, err
 		}
-		for _, s := range senders {
-			if strings.EqualFold(s.Name, name) && s.Status == SenderRunning && !s.NetError {
-				return true, nil
-			}
+		if ok {
+			return true, nil
 		}
 		select {
 		case <-wctx.Done():
 			if ctx.Err() != nil {
-				return false, classify(c.opts.Dialect, c.ep.String(), "POLL V$REPSENDER", phaseStatement, ctx.Err())
+				return false, classify(c.opts.Dialect, c.ep.String(), what, phaseStatement, ctx.Err())
 			}
 			return false, nil
 		case <-t.C:
@@ -302,25 +312,14 @@ func (c *Conn) waitReceiverGone(ctx context.Context, name string) error {
 	if wait <= 0 {
 		wait = DefaultDropReceiverWait
 	}
-	wctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	for {
-		names, err := c.Receivers(wctx)
-		if err != nil && wctx.Err() == nil {
-			return err
-		}
-		if err == nil && !slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, name) }) {
-			return nil
-		}
-		select {
-		case <-wctx.Done():
-			if ctx.Err() != nil {
-				return classify(c.opts.Dialect, c.ep.String(), "POLL V$REPRECEIVER", phaseStatement, ctx.Err())
-			}
-			return fmt.Errorf("altibase %s: %w: %s, %s later (docs/altibase.md section 10)", c.ep, ErrReceiverRunning, name, wait)
-		case <-time.After(startRetryPoll):
-		}
+	gone, err := c.pollUntil(ctx, wait, "POLL V$REPRECEIVER", func(ctx context.Context) (bool, error) {
+		names, err := c.Receivers(ctx)
+		return !slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, name) }), err
+	})
+	if err != nil || gone {
+		return err
 	}
+	return fmt.Errorf("altibase %s: %w: %s, %s later (docs/altibase.md section 10)", c.ep, ErrReceiverRunning, name, wait)
 }
 
 // FlushOptions select the FLUSH form.

@@ -13,12 +13,9 @@ import (
 // needsJoin reports whether this slave will join (rather than resume) in at
 // least one group.
 func (r *Runner) needsJoin(m *mesh) bool {
-	peers := map[int]States{}
-	for j, n := range m.peers {
-		peers[j] = n.states
-	}
+	s := r.snapshot(m)
 	for _, g := range r.Opts.Groups {
-		if path, _ := PathFor(m.self.states, peers, g, m.self.m.Position); path == PathJoin {
+		if path, _ := PathFor(s.States[s.Self], s.States, g, s.Self); path == PathJoin {
 			return true
 		}
 	}

@@ -161,6 +161,19 @@ func PathFor(self States, peers map[int]States, g Group, k int) (Path, JoinCause
 	return PathResume, JoinCause{}
 }
 
+// MasterKeepsState reports whether pod-0 (master, its states) holds, for
+// group g, a restart point toward some position other than k: evidence that
+// pod-0 kept its state, so that its end toward k was reset on purpose (a
+// start that found k gone) and a sync from it loses nothing. Pure.
+func MasterKeepsState(master States, g Group, k, serverCount int) bool {
+	for j := 1; j < serverCount; j++ {
+		if j != k && master.kept(Name(g.Prefix, 0, j)) {
+			return true
+		}
+	}
+	return false
+}
+
 // JoinCause is the object whose missing restart point sent a slave down
 // the join path.
 type JoinCause struct {

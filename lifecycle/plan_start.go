@@ -34,6 +34,12 @@ const propDuplicateHosts = "REPLICATION_ALLOW_DUPLICATE_HOSTS"
 
 func op(kind OpKind, name string) Op { return Op{Kind: kind, Replication: name} }
 
+// createOp creates this pod's object name toward peer for group g.
+func (p *planner) createOp(name string, peer Member, g Group) Op {
+	return Op{Kind: OpCreate, Replication: name,
+		Create: &Replication{Name: name, RemoteHost: peer.Host, RemotePort: p.o.ReplicationPort, Items: g.Items}}
+}
+
 // toward is an op that needs pod peer: skipped if it went away.
 func toward(kind OpKind, name string, peer int) Op {
 	return Op{Kind: kind, Replication: name, Peer: &peer}
@@ -81,8 +87,7 @@ func PlanStart(o Options, s Snapshot) Plan {
 		if _, ok := p.states[k][obj.Name]; ok || !known || p.states[k] == nil {
 			continue
 		}
-		create = append(create, Op{Kind: OpCreate, Replication: obj.Name,
-			Create: &Replication{Name: obj.Name, RemoteHost: peer.Host, RemotePort: o.ReplicationPort, Items: o.Groups[obj.Group].Items}})
+		create = append(create, p.createOp(obj.Name, peer, o.Groups[obj.Group]))
 	}
 	p.step(Step{Name: StepCreated, Why: "create this pod's missing objects; existing ones are kept as they are"},
 		map[int][]Op{k: create})
@@ -107,7 +112,7 @@ func PlanStart(o Options, s Snapshot) Plan {
 		for _, g := range o.Groups {
 			name := Name(g.Prefix, 0, k)
 			if path, cause := PathFor(p.states[k], p.states, g, k); path == PathJoin {
-				if cause.Holder == 0 && !p.masterKeepsAnother(g, k) {
+				if cause.Holder == 0 && !MasterKeepsState(p.states[0], g, k, o.ServerCount) {
 					// Pod-0's end was reset by a start that found this pod
 					// gone -- or pod-0 lost its state, and a sync from it
 					// would wipe what this pod holds. Only where pod-0
@@ -150,17 +155,6 @@ func PlanStart(o Options, s Snapshot) Plan {
 		After: &Event{EventStarted, fmt.Sprintf("aku start completed as %s pod", role)}},
 		map[int][]Op{k: {{Kind: OpWriteMarker, Path: o.MarkerFile}}})
 	return p.plan
-}
-
-// masterKeepsAnother reports whether pod-0 holds, for group g, a restart
-// point toward some pod other than k: evidence that pod-0 kept its state.
-func (p *planner) masterKeepsAnother(g Group, k int) bool {
-	for name, st := range p.states[0] {
-		if name != Name(g.Prefix, 0, k) && strings.HasPrefix(name, g.Prefix+"_") && !st.Reset() {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *planner) whyJoin(c JoinCause) string {
@@ -398,14 +392,11 @@ func (p *planner) join(groups []Group) bool {
 	detach := map[int][]Op{}
 	recreate := map[int][]Op{}
 	for _, j := range pinned {
-		mem, _ := p.snap.lookup(j)
 		for _, g := range groups {
 			name := Name(g.Prefix, j, k)
 			if _, ok := p.states[k][name]; ok && IsMember(p.states[j], g, j, k) {
-				d := op(OpDrop, name)
-				detach[k] = append(detach[k], d)
-				recreate[k] = append(recreate[k], Op{Kind: OpCreate, Replication: name,
-					Create: &Replication{Name: name, RemoteHost: mem.Host, RemotePort: p.o.ReplicationPort, Items: g.Items}})
+				detach[k] = append(detach[k], op(OpDrop, name))
+				recreate[k] = append(recreate[k], p.createOp(name, p.snap.member(j), g))
 			}
 			f := toward(OpFlushTowardMaster, Name(g.Prefix, 0, j), 0)
 			f.Flush = FlushMode{All: true, Wait: pinFlushWait}

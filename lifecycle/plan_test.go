@@ -41,6 +41,26 @@ func TestPathFor(t *testing.T) {
 	}
 }
 
+func TestMasterKeepsState(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		master States
+		want   bool
+	}{
+		{"keeps a point toward another slave", States{"R_01": {XSN: 90}, "R_02": {XSN: -1}}, true},
+		{"only its end toward k, reset", States{"R_01": {XSN: -1}, "R_02": {XSN: -1}, "R_03": {XSN: -1}}, false},
+		{"its end toward k kept does not count", States{"R_02": {XSN: 80}, "R_01": {XSN: -1}}, false},
+		{"no objects (a new database)", States{}, false},
+		{"another group's point does not count", States{"R_X_01": {XSN: 90}, "R_01": {XSN: -1}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := MasterKeepsState(tc.master, g1, 2, 4); got != tc.want {
+				t.Errorf("MasterKeepsState = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestIsMember(t *testing.T) {
 	for _, tc := range []struct {
 		name   string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"strconv"
 	"strings"
@@ -230,9 +231,9 @@ func (s *Server) ReplicationAddr() string {
 func (s *Server) SetBootProperty(name string, v int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	props := make(map[string]int64, len(s.opts.Properties)+1)
-	for k, x := range s.opts.Properties {
-		props[k] = x
+	props := maps.Clone(s.opts.Properties) // the caller's map stays as it was
+	if props == nil {
+		props = map[string]int64{}
 	}
 	props[strings.ToUpper(name)] = v
 	s.opts.Properties = props
